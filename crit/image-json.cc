@@ -1,0 +1,107 @@
+#include "image-json.h"
+
+#include "ghost-file.pb-c.h"
+#include "pipe-data.pb-c.h"
+
+namespace criu::crit {
+
+namespace {
+
+using img::Extra;
+
+const ProtobufCMessageDescriptor *entry_desc(const img::KindInfo &k, size_t index)
+{
+	if (index == 0 && k.head_desc)
+		return k.head_desc;
+	if (k.extra == Extra::GhostFile && index > 0)
+		return &ghost_chunk_entry__descriptor;
+	return k.desc;
+}
+
+// Length of the raw payload that follows entry m, if any.
+size_t extra_len(const img::KindInfo &k, const ProtobufCMessage &m)
+{
+	if (k.extra == Extra::PipeData)
+		return reinterpret_cast<const PipeDataEntry &>(m).bytes;
+	if (k.extra == Extra::GhostFile && m.descriptor == &ghost_chunk_entry__descriptor)
+		return reinterpret_cast<const GhostChunkEntry &>(m).len;
+	return 0;
+}
+
+bool ghost_without_chunks(const img::KindInfo &k, const ProtobufCMessage &m)
+{
+	return k.extra == Extra::GhostFile && m.descriptor == &ghost_file_entry__descriptor &&
+	       !reinterpret_cast<const GhostFileEntry &>(m).chunks;
+}
+
+} // namespace
+
+Result<Json> decode_image(ImageReader &r)
+{
+	const img::KindInfo &k = r.kind();
+	if (!k.desc)
+		return fail(EINVAL, "{}: raw {} image, nothing to decode", r.name(), k.name);
+	Json entries = Json::array();
+	for (size_t i = 0;; i++) {
+		auto msg = TRY(r.read(entry_desc(k, i)));
+		if (!msg)
+			break;
+		Json e = message_to_json(**msg);
+		if (size_t n = extra_len(k, **msg)) {
+			Bytes data(n);
+			TRY(r.read_raw(data));
+			e["extra"] = base64_encode(data);
+		} else if (ghost_without_chunks(k, **msg)) {
+			Bytes data;
+			TRY(r.read_raw_to_end(data));
+			e["extra"] = base64_encode(data);
+			entries.push_back(std::move(e));
+			break;
+		}
+		entries.push_back(std::move(e));
+	}
+	Json out = Json::object();
+	out["magic"] = k.name;
+	out["entries"] = std::move(entries);
+	return out;
+}
+
+Result<size_t> count_entries(ImageReader &r)
+{
+	Json j = TRY(decode_image(r));
+	return j["entries"].size();
+}
+
+Result<> encode_image(const Json &j, BorrowedFd dir, const std::string &name)
+{
+	if (!j.is_object() || !j.contains("magic") || !j["magic"].is_string())
+		return fail(EINVAL, "{}: JSON has no \"magic\"", name);
+	const img::KindInfo *k = img::find_by_name(j["magic"].get<std::string>());
+	if (!k || !k->desc)
+		return fail(EINVAL, "{}: unknown image magic {}", name, j["magic"].dump());
+	if (!j.contains("entries") || !j["entries"].is_array())
+		return fail(EINVAL, "{}: JSON has no \"entries\" array", name);
+
+	ImageWriter w = TRY(create_image_at(dir, *k, name, make_plain_framing()));
+	size_t i = 0;
+	for (const Json &e : j["entries"]) {
+		Json fields = e;
+		std::string extra;
+		if (fields.is_object() && fields.contains("extra")) {
+			extra = fields["extra"].get<std::string>();
+			fields.erase("extra");
+		}
+		PbMsg msg = TRY_CTX(json_to_message(*entry_desc(*k, i++), fields), "{}: entry {}", name, i);
+		TRY(w.write(*msg));
+		if (!extra.empty() || extra_len(*k, *msg)) {
+			Bytes data = TRY_CTX(base64_decode(extra), "{}: extra of entry {}", name, i);
+			if (!ghost_without_chunks(*k, *msg) && data.size() != extra_len(*k, *msg))
+				return fail(EINVAL, "{}: entry {} announces {} bytes of data but has {}", name, i,
+					    extra_len(*k, *msg), data.size());
+			TRY(w.write_raw(data));
+		}
+	}
+	return w.close();
+}
+
+} // namespace criu::crit

@@ -1,0 +1,156 @@
+// Page cipher: AES-256-XTS per 4 KiB page, AES-256-GMAC tag per page.
+#include "crypto/page-cipher.h"
+
+#include "gnutls-util.h"
+#include "keys.h"
+#include "page-tag.h"
+
+namespace criu::crypto {
+
+namespace {
+
+constexpr size_t kTweakSize = 16;
+constexpr size_t kGmacNonceSize = 12;
+
+// (u64 LE page index, u32 LE pages_id, u32 0). Its first 12 bytes are the page's GMAC nonce.
+std::array<uint8_t, kTweakSize> page_tweak(uint32_t pages_id, uint64_t page)
+{
+	std::array<uint8_t, kTweakSize> t{};
+	store_le64(t.data(), page);
+	store_le32(t.data() + 8, pages_id);
+	return t;
+}
+
+Result<uint64_t> count_pages(uint64_t first_page, size_t bytes, size_t tag_bytes)
+{
+	if (bytes % kPageSize)
+		return fail(EINVAL, "{} bytes are not whole pages", bytes);
+	uint64_t n = bytes / kPageSize;
+	if (tag_bytes != n * kPageTagSize)
+		return fail(EINVAL, "{} bytes of tags for {} pages", tag_bytes, n);
+	if (first_page > UINT64_MAX - n)
+		return fail(EINVAL, "page index {} + {} overflows", first_page, n);
+	return n;
+}
+
+} // namespace
+
+struct Xts::Impl {
+	ScopedCipher h;
+};
+
+Xts::Xts(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Xts::Xts(Xts &&) noexcept = default;
+Xts &Xts::operator=(Xts &&) noexcept = default;
+Xts::~Xts() = default;
+
+Result<Xts> Xts::create(std::span<const uint8_t, 64> key)
+{
+	if (gnutls_memcmp(key.data(), key.data() + 32, 32) == 0)
+		return fail(EINVAL, "XTS key has two equal halves");
+	auto impl = std::make_unique<Impl>();
+	gnutls_datum_t k = datum(key.data(), key.size());
+	int ret = gnutls_cipher_init(impl->h.out(), GNUTLS_CIPHER_AES_256_XTS, &k, nullptr);
+	if (ret < 0)
+		return fail_gnutls(ret, EINVAL, "AES-256-XTS setup");
+	return Xts(std::move(impl));
+}
+
+Result<> Xts::encrypt(std::span<const uint8_t, 16> tweak, std::span<uint8_t> data)
+{
+	if (data.size() < 16)
+		return fail(EINVAL, "XTS data unit of {} bytes is shorter than a block", data.size());
+	gnutls_cipher_set_iv(impl_->h.get(), const_cast<uint8_t *>(tweak.data()), tweak.size());
+	int ret = gnutls_cipher_encrypt(impl_->h.get(), data.data(), data.size());
+	if (ret < 0)
+		return fail_gnutls(ret, EIO, "AES-256-XTS encryption");
+	return {};
+}
+
+Result<> Xts::decrypt(std::span<const uint8_t, 16> tweak, std::span<uint8_t> data)
+{
+	if (data.size() < 16)
+		return fail(EINVAL, "XTS data unit of {} bytes is shorter than a block", data.size());
+	gnutls_cipher_set_iv(impl_->h.get(), const_cast<uint8_t *>(tweak.data()), tweak.size());
+	int ret = gnutls_cipher_decrypt(impl_->h.get(), data.data(), data.size());
+	if (ret < 0)
+		return fail_gnutls(ret, EIO, "AES-256-XTS decryption");
+	return {};
+}
+
+struct PageTag::Impl {
+	ScopedAead gcm; // used with an empty plaintext: GMAC
+};
+
+PageTag::PageTag(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+PageTag::PageTag(PageTag &&) noexcept = default;
+PageTag &PageTag::operator=(PageTag &&) noexcept = default;
+PageTag::~PageTag() = default;
+
+Result<PageTag> PageTag::create(std::span<const uint8_t, kPageTagKeySize> key)
+{
+	auto impl = std::make_unique<Impl>();
+	gnutls_datum_t k = datum(key.data(), key.size());
+	int ret = gnutls_aead_cipher_init(impl->gcm.out(), GNUTLS_CIPHER_AES_256_GCM, &k);
+	if (ret < 0)
+		return fail_gnutls(ret, EINVAL, "AES-256-GMAC setup");
+	return PageTag(std::move(impl));
+}
+
+Result<> PageTag::compute(std::span<const uint8_t, 16> tweak, const uint8_t *page, std::span<uint8_t, kPageTagSize> out)
+{
+	size_t out_len = out.size();
+	int ret = gnutls_aead_cipher_encrypt(impl_->gcm.get(), tweak.data(), kGmacNonceSize, page, kPageSize,
+					     kPageTagSize, nullptr, 0, out.data(), &out_len);
+	if (ret < 0)
+		return fail_gnutls(ret, EIO, "page tag");
+	return {};
+}
+
+struct PageCipher::Impl {
+	Xts xts;
+	PageTag tag;
+};
+
+PageCipher::PageCipher(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+PageCipher::PageCipher(PageCipher &&) noexcept = default;
+PageCipher &PageCipher::operator=(PageCipher &&) noexcept = default;
+PageCipher::~PageCipher() = default;
+
+Result<PageCipher> PageCipher::create(const Keyring &kr)
+{
+	const DerivedKeys &keys = kr.keys();
+	Xts xts = TRY(Xts::create(keys.xts));
+	PageTag tag = TRY(PageTag::create(keys.page_tag));
+	return PageCipher(std::make_unique<Impl>(std::move(xts), std::move(tag)));
+}
+
+Result<> PageCipher::seal(uint32_t pages_id, uint64_t first_page, std::span<uint8_t> pages, std::span<uint8_t> tags)
+{
+	uint64_t n = TRY(count_pages(first_page, pages.size(), tags.size()));
+	// Page by page: the tag reads the ciphertext while it is still in L1.
+	for (uint64_t i = 0; i < n; i++) {
+		auto tweak = page_tweak(pages_id, first_page + i);
+		std::span<uint8_t> page = pages.subspan(i * kPageSize, kPageSize);
+		TRY(impl_->xts.encrypt(tweak, page));
+		TRY(impl_->tag.compute(tweak, page.data(), tags.subspan(i * kPageTagSize).first<kPageTagSize>()));
+	}
+	return {};
+}
+
+Result<> PageCipher::open(uint32_t pages_id, uint64_t first_page, std::span<uint8_t> pages,
+			  std::span<const uint8_t> tags)
+{
+	uint64_t n = TRY(count_pages(first_page, pages.size(), tags.size()));
+	for (uint64_t i = 0; i < n; i++) {
+		std::array<uint8_t, kPageTagSize> tag;
+		TRY(impl_->tag.compute(page_tweak(pages_id, first_page + i), pages.data() + i * kPageSize, tag));
+		if (gnutls_memcmp(tag.data(), tags.data() + i * kPageTagSize, kPageTagSize) != 0)
+			return fail(EBADMSG, "page {} of pages-{}.img: bad tag", first_page + i, pages_id);
+	}
+	for (uint64_t i = 0; i < n; i++)
+		TRY(impl_->xts.decrypt(page_tweak(pages_id, first_page + i), pages.subspan(i * kPageSize, kPageSize)));
+	return {};
+}
+
+} // namespace criu::crypto
