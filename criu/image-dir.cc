@@ -94,11 +94,9 @@ Result<PagesWriter> ImageDir::create_pages(uint32_t pages_id)
 {
 	std::string name = img::file_name(img::Kind::Pages, pages_id);
 	UniqueFd fd = TRY(xio::openat(dir_.borrow(), name, O_WRONLY | O_CREAT | O_TRUNC, 0600));
-	PagesWriter w(pages_id, name, std::move(fd));
-	if (keyring_) {
-		w.cipher_ = std::make_unique<crypto::PageCipher>(TRY(crypto::PageCipher::create(*keyring_)));
+	PagesWriter w(pages_id, name, std::move(fd), keyring_.get());
+	if (keyring_)
 		w.tags_.emplace(TRY(create_image(img::Kind::PageTags, pages_id)));
-	}
 	return w;
 }
 

@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "common/xio.h"
 #include "mem.h"
+#include "page-xfer.h"
 #include "pagemap.pb-c.h"
 
 namespace criu {
@@ -21,8 +22,6 @@ constexpr uint64_t kPmSwapped = 1ull << 62;
 constexpr uint64_t kPmFileOrShared = 1ull << 61;
 constexpr uint64_t kPmPfnMask = (1ull << 55) - 1;
 constexpr uint32_t kPePresent = 1u << 2; // CRIU's PE_PRESENT
-
-constexpr size_t kBatchPages = 1024; // 4 MiB per read/seal/write round
 
 struct MunmapDeleter {
 	size_t len;
@@ -105,42 +104,6 @@ Result<std::vector<PageRun>> collect_dumpable_pages(pid_t pid, const std::vector
 	return runs;
 }
 
-namespace {
-
-// Copies pages of the frozen task into buf: process_vm_readv, and /proc/PID/mem (which can
-// read areas the task itself cannot, like PROT_NONE ones) where that fails.
-class PageReader {
-public:
-	static Result<PageReader> open(pid_t pid)
-	{
-		UniqueFd mem = TRY(xio::open(fmt::format("/proc/{}/mem", pid), O_RDONLY));
-		return PageReader(pid, std::move(mem));
-	}
-
-	Result<> read(uint64_t vaddr, std::span<uint8_t> buf)
-	{
-		struct iovec local = {buf.data(), buf.size()};
-		struct iovec remote = {reinterpret_cast<void *>(vaddr), buf.size()};
-		ssize_t n = process_vm_readv(pid_, &local, 1, &remote, 1, 0);
-		if (n == ssize_t(buf.size()))
-			return {};
-		size_t done = n > 0 ? size_t(n) : 0;
-		size_t got = TRY_CTX(xio::pread_full(mem_.borrow(), std::as_writable_bytes(buf.subspan(done)),
-						     off_t(vaddr + done)),
-				     "read memory of {} at {:#x}", pid_, vaddr + done);
-		if (done + got != buf.size())
-			return fail(EIO, "short read of memory of {} at {:#x}", pid_, vaddr + done + got);
-		return {};
-	}
-
-private:
-	PageReader(pid_t pid, UniqueFd mem) : pid_(pid), mem_(std::move(mem)) {}
-	pid_t pid_;
-	UniqueFd mem_;
-};
-
-} // namespace
-
 Result<> dump_pages(pid_t pid, const std::vector<PageRun> &runs, ImageDir &dir, uint32_t pages_id,
 		    MemDumpStats &stats)
 {
@@ -159,27 +122,7 @@ Result<> dump_pages(pid_t pid, const std::vector<PageRun> &runs, ImageDir &dir, 
 	TRY(pagemap.close());
 
 	PagesWriter pages = TRY(dir.create_pages(pages_id));
-	PageReader reader = TRY(PageReader::open(pid));
-	Mapping buf = TRY(map_anon(kBatchPages * kPageSize));
-	auto *base = static_cast<uint8_t *>(buf.get());
-	size_t fill = 0;
-	for (const PageRun &r : runs) {
-		for (uint64_t done = 0; done < r.nr_pages;) {
-			size_t n = std::min<uint64_t>(kBatchPages - fill, r.nr_pages - done);
-			TRY(reader.read(r.vaddr + done * kPageSize, {base + fill * kPageSize, n * kPageSize}));
-			fill += n;
-			done += n;
-			if (fill == kBatchPages) {
-				TRY(pages.write(std::span(base, fill * kPageSize)));
-				stats.pages_written += fill;
-				fill = 0;
-			}
-		}
-	}
-	if (fill) {
-		TRY(pages.write(std::span(base, fill * kPageSize)));
-		stats.pages_written += fill;
-	}
+	stats.pages_written += TRY(transfer_pages(pid, runs, pages));
 	TRY(pages.close());
 	pr_info("{}: {} pages in {} runs written to pages-{}.img", pid, stats.pages_written, runs.size(), pages_id);
 	return {};

@@ -10,8 +10,24 @@ namespace criu {
 
 static_assert(kPageSize == crypto::kPageSize);
 
-PagesWriter::PagesWriter(uint32_t id, std::string name, UniqueFd fd)
-	: id_(id), name_(std::move(name)), fd_(std::move(fd))
+PageSealer::PageSealer(uint32_t id, std::unique_ptr<crypto::PageCipher> cipher)
+	: id_(id), cipher_(std::move(cipher))
+{
+}
+
+PageSealer::PageSealer(PageSealer &&) noexcept = default;
+PageSealer &PageSealer::operator=(PageSealer &&) noexcept = default;
+PageSealer::~PageSealer() = default;
+
+Result<> PageSealer::seal(uint64_t first_page, std::span<uint8_t> pages, std::span<uint8_t> tags)
+{
+	if (!cipher_)
+		return {};
+	return cipher_->seal(id_, first_page, pages, tags);
+}
+
+PagesWriter::PagesWriter(uint32_t id, std::string name, UniqueFd fd, const crypto::Keyring *kr)
+	: id_(id), name_(std::move(name)), fd_(std::move(fd)), keyring_(kr)
 {
 }
 
@@ -19,7 +35,14 @@ PagesWriter::PagesWriter(PagesWriter &&) noexcept = default;
 PagesWriter &PagesWriter::operator=(PagesWriter &&) noexcept = default;
 PagesWriter::~PagesWriter() = default;
 
-Result<> PagesWriter::write(std::span<struct iovec> iov)
+Result<PageSealer> PagesWriter::make_sealer() const
+{
+	if (!keyring_)
+		return PageSealer(id_, nullptr);
+	return PageSealer(id_, std::make_unique<crypto::PageCipher>(TRY(crypto::PageCipher::create(*keyring_))));
+}
+
+Result<> PagesWriter::write_sealed(uint64_t first_page, std::span<struct iovec> iov, std::span<const uint8_t> tags)
 {
 	uint64_t n = 0;
 	for (const auto &v : iov) {
@@ -27,26 +50,40 @@ Result<> PagesWriter::write(std::span<struct iovec> iov)
 			return fail(EINVAL, "{}: write of {} bytes is not whole pages", name_, v.iov_len);
 		n += v.iov_len / kPageSize;
 	}
-	if (cipher_) {
-		tag_buf_.resize(n * crypto::kPageTagSize);
-		uint64_t page = next_page_;
-		uint8_t *tag = tag_buf_.data();
-		for (const auto &v : iov) {
-			size_t pages = v.iov_len / kPageSize;
-			TRY_CTX(cipher_->seal(id_, page, {static_cast<uint8_t *>(v.iov_base), v.iov_len},
-					      {tag, pages * crypto::kPageTagSize}),
-				"{}", name_);
-			page += pages;
-			tag += pages * crypto::kPageTagSize;
-		}
+	if (first_page != next_page_)
+		return fail(EINVAL, "{}: pages sealed for index {} written at {}", name_, first_page, next_page_);
+	if (tags_) {
+		if (tags.size() != n * crypto::kPageTagSize)
+			return fail(EINVAL, "{}: {} tags for {} pages", name_, tags.size() / crypto::kPageTagSize, n);
 		PageTagsEntry e = PAGE_TAGS_ENTRY__INIT;
-		e.first_page = next_page_;
-		e.tags = {tag_buf_.size(), tag_buf_.data()};
+		e.first_page = first_page;
+		e.tags = {tags.size(), const_cast<uint8_t *>(tags.data())};
 		TRY(tags_->write(e.base));
 	}
 	TRY_CTX(xio::writev_full(fd_.borrow(), iov), "{}", name_);
 	next_page_ += n;
 	return {};
+}
+
+Result<> PagesWriter::write(std::span<struct iovec> iov)
+{
+	if (!own_sealer_)
+		own_sealer_.emplace(TRY(make_sealer()));
+	uint64_t n = 0;
+	for (const auto &v : iov)
+		n += v.iov_len / kPageSize;
+	tag_buf_.resize(own_sealer_->sealed() ? n * crypto::kPageTagSize : 0);
+	uint64_t page = next_page_;
+	uint8_t *tag = tag_buf_.data();
+	for (const auto &v : iov) {
+		size_t pages = v.iov_len / kPageSize;
+		size_t tag_len = own_sealer_->sealed() ? pages * crypto::kPageTagSize : 0;
+		TRY_CTX(own_sealer_->seal(page, {static_cast<uint8_t *>(v.iov_base), pages * kPageSize}, {tag, tag_len}),
+			"{}", name_);
+		page += pages;
+		tag += tag_len;
+	}
+	return write_sealed(next_page_, iov, tag_buf_);
 }
 
 Result<> PagesWriter::write(std::span<uint8_t> pages)

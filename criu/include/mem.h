@@ -9,14 +9,10 @@
 
 #include "common/result.h"
 #include "image-dir.h"
+#include "page-xfer.h"
 #include "vma.h"
 
 namespace criu {
-
-struct PageRun {
-	uint64_t vaddr;
-	uint64_t nr_pages;
-};
 
 struct MemDumpStats {
 	uint64_t pages_scanned = 0; // pages of the VMAs looked at

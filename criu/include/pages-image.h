@@ -24,10 +24,37 @@ namespace criu {
 
 constexpr size_t kPageSize = 4096;
 
+// Seals batches of pages for one PagesWriter; one per thread, so batches can be sealed in
+// parallel and written in order. In a plain directory it leaves pages as they are.
+class PageSealer {
+public:
+	bool sealed() const { return cipher_ != nullptr; }
+	// Encrypts pages (which will sit at page index first_page of the pages image) in place and
+	// writes their tags (kPageTagSize each) into tags.
+	[[nodiscard]] Result<> seal(uint64_t first_page, std::span<uint8_t> pages, std::span<uint8_t> tags);
+
+	PageSealer(PageSealer &&) noexcept;
+	PageSealer &operator=(PageSealer &&) noexcept;
+	~PageSealer();
+
+private:
+	friend class PagesWriter;
+	PageSealer(uint32_t id, std::unique_ptr<crypto::PageCipher> cipher);
+	uint32_t id_;
+	std::unique_ptr<crypto::PageCipher> cipher_;
+};
+
 class PagesWriter {
 public:
 	uint32_t id() const { return id_; }
 	uint64_t pages() const { return next_page_; }
+	bool sealed() const { return tags_.has_value(); }
+
+	// A sealer for another thread.
+	[[nodiscard]] Result<PageSealer> make_sealer() const;
+	// Appends pages sealed by a PageSealer at index first_page (which must be pages()), with
+	// their tags (ignored when plain).
+	[[nodiscard]] Result<> write_sealed(uint64_t first_page, std::span<struct iovec> iov, std::span<const uint8_t> tags);
 
 	// Appends the pages in iov (each length a multiple of the page size). When sealed the
 	// buffers are encrypted in place: their content is ciphertext afterwards.
@@ -41,13 +68,14 @@ public:
 
 private:
 	friend class ImageDir;
-	PagesWriter(uint32_t id, std::string name, UniqueFd fd);
+	PagesWriter(uint32_t id, std::string name, UniqueFd fd, const crypto::Keyring *kr);
 
 	uint32_t id_;
 	std::string name_;
 	UniqueFd fd_;
+	const crypto::Keyring *keyring_; // null when plain
 	uint64_t next_page_ = 0;
-	std::unique_ptr<crypto::PageCipher> cipher_;
+	std::optional<PageSealer> own_sealer_;
 	std::optional<ImageWriter> tags_;
 	Bytes tag_buf_;
 };

@@ -1,0 +1,232 @@
+#include "page-xfer.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/uio.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "common/xio.h"
+#include "crypto/page-cipher.h"
+
+namespace criu {
+
+namespace {
+
+constexpr size_t kBatchPages = 1024; // 4 MiB
+constexpr size_t kSlotsPerWorker = 2;
+
+struct Batch {
+	uint64_t first_page = 0; // index in the pages image
+	std::vector<PageRun> parts;
+	size_t npages = 0;
+};
+
+std::vector<Batch> split(const std::vector<PageRun> &runs)
+{
+	std::vector<Batch> out;
+	uint64_t index = 0;
+	for (PageRun r : runs) {
+		while (r.nr_pages) {
+			if (out.empty() || out.back().npages == kBatchPages) {
+				out.emplace_back();
+				out.back().first_page = index;
+			}
+			Batch &b = out.back();
+			uint64_t n = std::min<uint64_t>(r.nr_pages, kBatchPages - b.npages);
+			b.parts.push_back({r.vaddr, n});
+			b.npages += n;
+			index += n;
+			r.vaddr += n * kPageSize;
+			r.nr_pages -= n;
+		}
+	}
+	return out;
+}
+
+// Reads a batch from the task: one process_vm_readv for all its parts, /proc/PID/mem for
+// what the task cannot read itself (PROT_NONE and such).
+class TaskMemory {
+public:
+	TaskMemory(pid_t pid, UniqueFd mem) : pid_(pid), mem_(std::move(mem)) {}
+
+	Result<> read(const Batch &b, uint8_t *buf)
+	{
+		std::vector<struct iovec> remote;
+		for (const PageRun &p : b.parts)
+			remote.push_back({reinterpret_cast<void *>(p.vaddr), p.nr_pages * kPageSize});
+		struct iovec local = {buf, b.npages * kPageSize};
+		ssize_t n = process_vm_readv(pid_, &local, 1, remote.data(), remote.size(), 0);
+		if (n == ssize_t(local.iov_len))
+			return {};
+		// Fall back part by part from where it stopped.
+		size_t done = n > 0 ? size_t(n) : 0, off = 0;
+		for (const PageRun &p : b.parts) {
+			size_t len = p.nr_pages * kPageSize;
+			if (off + len > done) {
+				size_t skip = done > off ? done - off : 0;
+				size_t got = TRY_CTX(xio::pread_full(mem_.borrow(),
+								     xio::as_writable_bytes(buf + off + skip, len - skip),
+								     off_t(p.vaddr + skip)),
+						     "read memory of {} at {:#x}", pid_, p.vaddr + skip);
+				if (got != len - skip)
+					return fail(EIO, "short read of memory of {} at {:#x}", pid_, p.vaddr + skip + got);
+			}
+			off += len;
+		}
+		return {};
+	}
+
+private:
+	pid_t pid_;
+	UniqueFd mem_;
+};
+
+struct Slot {
+	uint8_t *pages = nullptr;
+	std::vector<uint8_t> tags;
+	size_t batch = SIZE_MAX; // which batch it holds, once ready
+	bool ready = false;
+};
+
+// Shared state of one transfer: slots cycle through batches; workers fill, the caller drains.
+class Pipeline {
+public:
+	Pipeline(std::vector<Batch> batches, size_t nslots, uint8_t *area)
+		: batches_(std::move(batches)), slots_(nslots)
+	{
+		for (size_t i = 0; i < nslots; i++)
+			slots_[i].pages = area + i * kBatchPages * kPageSize;
+	}
+
+	size_t batches() const { return batches_.size(); }
+
+	void worker(TaskMemory &mem, PageSealer &sealer)
+	{
+		for (;;) {
+			size_t i;
+			Slot *s;
+			{
+				std::unique_lock lk(mu_);
+				if (failed_ || next_ >= batches_.size())
+					return;
+				i = next_++;
+				s = &slots_[i % slots_.size()];
+				// the slot is free once the batch before it in this slot has been written
+				cv_.wait(lk, [&] { return failed_ || written_ + slots_.size() > i; });
+				if (failed_)
+					return;
+			}
+			const Batch &b = batches_[i];
+			std::span<uint8_t> pages(s->pages, b.npages * kPageSize);
+			s->tags.resize(sealer.sealed() ? b.npages * crypto::kPageTagSize : 0);
+			Result<> r = mem.read(b, s->pages);
+			if (r)
+				r = sealer.seal(b.first_page, pages, s->tags);
+			std::lock_guard lk(mu_);
+			if (!r) {
+				fail_with(std::move(r.error()));
+			} else {
+				s->batch = i;
+				s->ready = true;
+			}
+			cv_.notify_all();
+		}
+	}
+
+	// Called by the writer: waits for batch i, writes it, frees its slot.
+	Result<> drain(size_t i, PagesWriter &w)
+	{
+		Slot *s = &slots_[i % slots_.size()];
+		{
+			std::unique_lock lk(mu_);
+			cv_.wait(lk, [&] { return failed_ || (s->ready && s->batch == i); });
+			if (failed_)
+				return std::unexpected(*error_);
+		}
+		const Batch &b = batches_[i];
+		struct iovec v = {s->pages, b.npages * kPageSize};
+		Result<> r = w.write_sealed(b.first_page, std::span(&v, 1), s->tags);
+		std::lock_guard lk(mu_);
+		if (!r) {
+			fail_with(r.error());
+			cv_.notify_all();
+			return r;
+		}
+		s->ready = false;
+		written_ = i + 1;
+		cv_.notify_all();
+		return {};
+	}
+
+	void abort(Error e)
+	{
+		std::lock_guard lk(mu_);
+		fail_with(std::move(e));
+		cv_.notify_all();
+	}
+
+private:
+	void fail_with(Error e)
+	{
+		if (!failed_)
+			error_.emplace(std::move(e));
+		failed_ = true;
+	}
+
+	std::vector<Batch> batches_;
+	std::vector<Slot> slots_;
+	std::mutex mu_;
+	std::condition_variable cv_;
+	size_t next_ = 0, written_ = 0;
+	bool failed_ = false;
+	std::optional<Error> error_;
+};
+
+struct AreaDeleter {
+	size_t len;
+	void operator()(void *p) const { munmap(p, len); }
+};
+
+} // namespace
+
+Result<uint64_t> transfer_pages(pid_t pid, const std::vector<PageRun> &runs, PagesWriter &w, unsigned workers)
+{
+	workers = std::max(1u, workers);
+	size_t nslots = workers * kSlotsPerWorker;
+	size_t len = nslots * kBatchPages * kPageSize;
+	void *area = mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (area == MAP_FAILED)
+		return fail_errno("mmap of {} bytes for page batches", len);
+	std::unique_ptr<void, AreaDeleter> area_guard(area, AreaDeleter{len});
+
+	Pipeline pl(split(runs), nslots, static_cast<uint8_t *>(area));
+	std::vector<TaskMemory> mems;
+	std::vector<PageSealer> sealers;
+	for (unsigned i = 0; i < workers; i++) {
+		UniqueFd mem = TRY(xio::open(fmt::format("/proc/{}/mem", pid), O_RDONLY));
+		mems.emplace_back(pid, std::move(mem));
+		sealers.push_back(TRY(w.make_sealer()));
+	}
+	std::vector<std::jthread> threads;
+	for (unsigned i = 0; i < workers; i++)
+		threads.emplace_back([&pl, &mems, &sealers, i] { pl.worker(mems[i], sealers[i]); });
+
+	uint64_t pages = 0;
+	for (size_t i = 0; i < pl.batches(); i++) {
+		Result<> r = pl.drain(i, w);
+		if (!r) {
+			pl.abort(r.error());
+			return std::unexpected(r.error());
+		}
+	}
+	threads.clear(); // joins
+	for (PageRun r : runs)
+		pages += r.nr_pages;
+	return pages;
+}
+
+} // namespace criu
