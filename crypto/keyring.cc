@@ -269,7 +269,7 @@ Result<Keyring> Keyring::create(std::span<const std::string> cert_paths, EntryAl
 		return fail_gnutls(ret, EIO, "random salt");
 
 	std::array<uint8_t, kMasterSize> master;
-	WipeOnExit wipe_master(master.data(), master.size());
+	WipeOnExit wipe_master(master.data(), master.size()); // on error paths; wiped below otherwise
 	ret = gnutls_rnd(GNUTLS_RND_KEY, master.data(), master.size());
 	if (ret < 0)
 		return fail_gnutls(ret, EIO, "random master key");
