@@ -29,7 +29,7 @@ Result<ImageDir> ImageDir::create(const std::string &path, std::span<const std::
 	UniqueFd dir = TRY_CTX(xio::open(path, O_RDONLY | O_DIRECTORY), "images directory");
 	std::unique_ptr<crypto::Keyring> kr;
 	if (!certs.empty()) {
-		kr = std::make_unique<crypto::Keyring>(TRY(crypto::Keyring::create(certs)));
+		kr = std::make_unique<crypto::Keyring>(TRY(crypto::Keyring::create(certs, crypto::fastest_entry_alg())));
 		TRY_CTX(write_cipher_image(dir.borrow(), kr->envelope()), "{}", path);
 		pr_info("images in {} are sealed for {} certificate(s)", path, certs.size());
 	}

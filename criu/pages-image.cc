@@ -131,13 +131,18 @@ Result<> PagesReader::read(uint64_t first, std::span<uint8_t> dst)
 	uint64_t n = dst.size() / kPageSize;
 	if (first > npages_ || n > npages_ - first)
 		return fail(EINVAL, "{}: pages {}..{} beyond its {} pages", name_, first, first + n, npages_);
-	size_t got = TRY_CTX(xio::pread_full(fd_.borrow(), std::as_writable_bytes(dst), off_t(first * kPageSize)),
-			     "{}", name_);
-	if (got != dst.size())
-		return fail(EIO, "{}: short read at page {}", name_, first);
-	if (cipher_) {
-		std::span<const uint8_t> tags(tags_.data() + first * crypto::kPageTagSize, n * crypto::kPageTagSize);
-		TRY_CTX(cipher_->open(id_, first, dst, tags), "{}", name_);
+	// In chunks small enough to stay in cache between reading, verifying and decrypting.
+	constexpr uint64_t kChunk = 128;
+	for (uint64_t done = 0; done < n;) {
+		uint64_t page = first + done, cnt = std::min(kChunk, n - done);
+		std::span<uint8_t> part = dst.subspan(done * kPageSize, cnt * kPageSize);
+		size_t got = TRY_CTX(xio::pread_full(fd_.borrow(), std::as_writable_bytes(part), off_t(page * kPageSize)),
+				     "{}", name_);
+		if (got != part.size())
+			return fail(EIO, "{}: short read at page {}", name_, page);
+		if (cipher_) // its errors name the page and the image
+			TRY(cipher_->open(id_, page, part, {tags_.data() + page * crypto::kPageTagSize, cnt * crypto::kPageTagSize}));
+		done += cnt;
 	}
 	return {};
 }

@@ -309,4 +309,12 @@ Result<Keyring> Keyring::open(const Envelope &env, const std::string &key_path)
 	return Keyring(env, std::move(keys));
 }
 
+EntryAlg fastest_entry_alg()
+{
+	__builtin_cpu_init();
+	if (__builtin_cpu_supports("aes") && __builtin_cpu_supports("pclmul"))
+		return EntryAlg::Aes256Gcm;
+	return EntryAlg::Chacha20Poly1305;
+}
+
 } // namespace criu::crypto

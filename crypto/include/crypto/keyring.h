@@ -24,6 +24,10 @@ enum class EntryAlg : uint32_t {
 	Aes256Gcm = 2,
 };
 
+// The record algorithm to use on this CPU: AES-256-GCM where AES and carry-less multiply
+// instructions make it fast, ChaCha20-Poly1305 elsewhere.
+EntryAlg fastest_entry_alg();
+
 struct WrappedKey {
 	Bytes key_id;  // SHA-256 key id of the certificate's public key
 	Bytes wrapped; // the master secret encrypted to that public key

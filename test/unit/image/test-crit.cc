@@ -109,6 +109,9 @@ TEST_CASE("our crit opens sealed images with the key and refuses without it")
 				  &err) != 0);
 		CHECK(err.find("cipher.img") != std::string::npos);
 	}
+	std::string env;
+	REQUIRE(run_command(our_crit() + " decode -i " + (sealed / "cipher.img"), &env) == 0);
+	CHECK(env.find("\"magic\":\"CIPHER\"") != std::string::npos);
 	std::string info;
 	REQUIRE(run_command(our_crit() + " info --tls-key " + test_pki("a").key + " " + (sealed / "core-3.img"), &info) ==
 		0);
