@@ -4,7 +4,7 @@ MESON ?= meson
 
 .PHONY: all deps test unit demo bench install clean
 
-all: $(BUILD)/build.ninja
+all: deps $(BUILD)/build.ninja
 	ninja -C $(BUILD)
 
 deps:

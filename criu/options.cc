@@ -273,3 +273,14 @@ std::string Options::open_key() const
 }
 
 } // namespace criu
+
+namespace criu {
+
+std::string Options::ca_cert() const
+{
+	if (!tls_cacert.empty())
+		return tls_cacert;
+	return std::string(CRIU_PKI_DIR) + "/CA/cacert.pem";
+}
+
+} // namespace criu

@@ -54,6 +54,7 @@ struct Options {
 	// Certificates to seal for, and the key to open with, after applying the defaults.
 	std::vector<std::string> seal_certs() const;
 	std::string open_key() const;
+	std::string ca_cert() const;
 };
 
 struct ParseEnv {

@@ -48,6 +48,12 @@ TEST_CASE("CRIU's short and long option forms")
 	CHECK(o.pre_dump_mode == PreDumpMode::Read);
 	CHECK(o.encrypt);
 	CHECK(o.seal_certs() == std::vector<std::string>{"a.pem", "b.pem"});
+	CHECK(o.open_key() == "/etc/pki/criu/private/key.pem");
+	CHECK(o.ca_cert() == "/etc/pki/CA/cacert.pem");
+	o = parse({"restore", "--tls-key", "k.pem", "--tls-cacert", "ca.pem"});
+	CHECK(o.open_key() == "k.pem");
+	CHECK(o.ca_cert() == "ca.pem");
+	CHECK(o.seal_certs() == std::vector<std::string>{"/etc/pki/criu/cert.pem"});
 
 	o = parse({"restore", "-d", "-e", "--restore-sibling", "-vvv"});
 	CHECK(o.restore_detached);
