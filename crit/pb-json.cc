@@ -1,6 +1,8 @@
 #include "pb-json.h"
 
 #include <cstdlib>
+#include <limits>
+#include <type_traits>
 #include <cstring>
 
 namespace criu::crit {
@@ -164,58 +166,53 @@ namespace {
 
 // Everything json_to_message allocates is malloc'd, so protobuf_c_message_free_unpacked
 // (with the default allocator) frees a partly built message too.
+// Stores a JSON number as T, refusing other JSON types and values T cannot hold.
+template <typename T> Result<> store_number(const ProtobufCFieldDescriptor &f, const Json &v, void *p)
+{
+	T x;
+	if constexpr (std::is_floating_point_v<T>) {
+		if (!v.is_number())
+			return fail(EINVAL, "field {}: number expected, got {}", f.name, v.dump());
+		x = v.get<T>();
+	} else if (v.is_number_unsigned()) {
+		uint64_t u = v.get<uint64_t>();
+		if (u > uint64_t(std::numeric_limits<T>::max()))
+			return fail(ERANGE, "field {}: {} out of range", f.name, u);
+		x = T(u);
+	} else if (v.is_number_integer()) {
+		int64_t i = v.get<int64_t>();
+		if (i < int64_t(std::numeric_limits<T>::min()) ||
+		    (i > 0 && uint64_t(i) > uint64_t(std::numeric_limits<T>::max())))
+			return fail(ERANGE, "field {}: {} out of range", f.name, i);
+		x = T(i);
+	} else {
+		return fail(EINVAL, "field {}: integer expected, got {}", f.name, v.dump());
+	}
+	memcpy(p, &x, sizeof(x));
+	return {};
+}
+
 Result<> json_to_value(const ProtobufCFieldDescriptor &f, const Json &v, void *p)
 {
-	auto need_int = [&]() -> Result<> {
-		if (!v.is_number_integer() && !v.is_number_unsigned())
-			return fail(EINVAL, "field {}: integer expected, got {}", f.name, v.dump());
-		return {};
-	};
 	switch (f.type) {
 	case PROTOBUF_C_TYPE_INT32:
 	case PROTOBUF_C_TYPE_SINT32:
-	case PROTOBUF_C_TYPE_SFIXED32: {
-		TRY(need_int());
-		int32_t x = v.get<int32_t>();
-		memcpy(p, &x, sizeof(x));
-		return {};
-	}
+	case PROTOBUF_C_TYPE_SFIXED32:
+		return store_number<int32_t>(f, v, p);
 	case PROTOBUF_C_TYPE_UINT32:
-	case PROTOBUF_C_TYPE_FIXED32: {
-		TRY(need_int());
-		uint32_t x = v.get<uint32_t>();
-		memcpy(p, &x, sizeof(x));
-		return {};
-	}
+	case PROTOBUF_C_TYPE_FIXED32:
+		return store_number<uint32_t>(f, v, p);
 	case PROTOBUF_C_TYPE_INT64:
 	case PROTOBUF_C_TYPE_SINT64:
-	case PROTOBUF_C_TYPE_SFIXED64: {
-		TRY(need_int());
-		int64_t x = v.get<int64_t>();
-		memcpy(p, &x, sizeof(x));
-		return {};
-	}
+	case PROTOBUF_C_TYPE_SFIXED64:
+		return store_number<int64_t>(f, v, p);
 	case PROTOBUF_C_TYPE_UINT64:
-	case PROTOBUF_C_TYPE_FIXED64: {
-		TRY(need_int());
-		uint64_t x = v.get<uint64_t>();
-		memcpy(p, &x, sizeof(x));
-		return {};
-	}
-	case PROTOBUF_C_TYPE_FLOAT: {
-		if (!v.is_number())
-			return fail(EINVAL, "field {}: number expected", f.name);
-		float x = v.get<float>();
-		memcpy(p, &x, sizeof(x));
-		return {};
-	}
-	case PROTOBUF_C_TYPE_DOUBLE: {
-		if (!v.is_number())
-			return fail(EINVAL, "field {}: number expected", f.name);
-		double x = v.get<double>();
-		memcpy(p, &x, sizeof(x));
-		return {};
-	}
+	case PROTOBUF_C_TYPE_FIXED64:
+		return store_number<uint64_t>(f, v, p);
+	case PROTOBUF_C_TYPE_FLOAT:
+		return store_number<float>(f, v, p);
+	case PROTOBUF_C_TYPE_DOUBLE:
+		return store_number<double>(f, v, p);
 	case PROTOBUF_C_TYPE_BOOL: {
 		if (!v.is_boolean())
 			return fail(EINVAL, "field {}: true or false expected", f.name);
@@ -233,8 +230,7 @@ Result<> json_to_value(const ProtobufCFieldDescriptor &f, const Json &v, void *p
 				return fail(EINVAL, "field {}: {} is not a value of {}", f.name, v.dump(), ed->name);
 			x = ev->value;
 		} else {
-			TRY(need_int());
-			x = v.get<int>();
+			TRY(store_number<int32_t>(f, v, &x));
 		}
 		memcpy(p, &x, sizeof(x));
 		return {};
@@ -301,6 +297,9 @@ Result<PbMsg> json_to_message(const ProtobufCMessageDescriptor &desc, const Json
 			memcpy(base + f->quantifier_offset, &has, sizeof(has));
 		}
 	}
+	for (unsigned i = 0; i < desc.n_fields; i++)
+		if (desc.fields[i].label == PROTOBUF_C_LABEL_REQUIRED && !j.contains(desc.fields[i].name))
+			return fail(EINVAL, "{}: required field {} missing", desc.name, desc.fields[i].name);
 	if (!protobuf_c_message_check(raw))
 		return fail(EINVAL, "{}: required fields missing in {}", desc.name, j.dump());
 	return msg;

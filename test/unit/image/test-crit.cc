@@ -118,3 +118,14 @@ TEST_CASE("our crit opens sealed images with the key and refuses without it")
 	CHECK(info.find("\"sealed\": true") != std::string::npos);
 	CHECK(info.find("\"count\": 3") != std::string::npos);
 }
+
+TEST_CASE("crit's JSON refuses values a field cannot hold")
+{
+	const auto &d = *img::info(img::Kind::Pagemap).head_desc; // pagemap_head { uint32 pages_id }
+	CHECK(crit::json_to_message(d, crit::Json::parse(R"({"pages_id": 4294967295})")).has_value());
+	for (const char *bad : {R"({"pages_id": 4294967296})", R"({"pages_id": -1})", R"({"pages_id": "7"})",
+				R"({"pages_id": 1.5})", R"({"no_such": 1})", R"({})"}) {
+		INFO(bad);
+		CHECK(!crit::json_to_message(d, crit::Json::parse(bad)).has_value());
+	}
+}
