@@ -54,6 +54,8 @@ void vprint(Level lvl, std::string_view prefix, const char *file, int line, fmt:
 		}
 		out = fmt::format("({:02}.{:06}) ", sec, usec);
 	}
+	while (strncmp(file, "../", 3) == 0) // Meson builds in build/: name files from the top
+		file += 3;
 	if (lvl == Err)
 		out += fmt::format("Error ({}:{}): ", file, line);
 	else if (lvl == Warn)

@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "common/xio.h"
 #include "config.h"
+#include "cr-check.h"
 #include "options.h"
 
 using namespace criu;
@@ -74,6 +75,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	log::init(logfd->release(), opts->verbosity, opts->verbosity >= 3);
+	if (opts->command == "check")
+		return cr_check(opts->features);
 	pr_err("{}: not implemented yet in this build", opts->command);
 	return 1;
 }
