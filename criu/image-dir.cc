@@ -45,7 +45,7 @@ Result<ImageDir> ImageDir::open(const std::string &path, const std::string &key_
 		if (key_path.empty())
 			return fail(ENOKEY, "images in {} are sealed; a private key is needed (--tls-key)", path);
 		kr = std::make_unique<crypto::Keyring>(
-			TRY_CTX(crypto::Keyring::open(*env, key_path), "{}/{}", path, kCipherImage));
+			TRY_CTX(crypto::Keyring::open(*env, key_path), "{}", path));
 		pr_info("images in {} are sealed; opened with {}", path, key_path);
 	}
 	return ImageDir(path, std::move(dir), std::move(kr));

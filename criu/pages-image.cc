@@ -78,8 +78,8 @@ Result<> PagesWriter::write(std::span<struct iovec> iov)
 	for (const auto &v : iov) {
 		size_t pages = v.iov_len / kPageSize;
 		size_t tag_len = own_sealer_->sealed() ? pages * crypto::kPageTagSize : 0;
-		TRY_CTX(own_sealer_->seal(page, {static_cast<uint8_t *>(v.iov_base), pages * kPageSize}, {tag, tag_len}),
-			"{}", name_);
+		// the page cipher's errors name the page and the image
+		TRY(own_sealer_->seal(page, {static_cast<uint8_t *>(v.iov_base), pages * kPageSize}, {tag, tag_len}));
 		page += pages;
 		tag += tag_len;
 	}
