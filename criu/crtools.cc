@@ -11,6 +11,8 @@
 #include "common/xio.h"
 #include "config.h"
 #include "cr-check.h"
+#include "cr-dump.h"
+#include "cr-restore.h"
 #include "options.h"
 
 using namespace criu;
@@ -77,6 +79,10 @@ int main(int argc, char **argv)
 	log::init(logfd->release(), opts->verbosity, opts->verbosity >= 3);
 	if (opts->command == "check")
 		return cr_check(opts->features);
+	if (opts->command == "dump")
+		return cr_dump(*opts);
+	if (opts->command == "restore")
+		return cr_restore(*opts);
 	pr_err("{}: not implemented yet in this build", opts->command);
 	return 1;
 }
