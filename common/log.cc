@@ -37,6 +37,8 @@ void init(int fd, int lvl, bool timestamps)
 }
 
 int level() { return sink().level; }
+int fd() { return sink().fd; }
+void set_fd(int fd) { sink().fd = fd; }
 
 void vprint(Level lvl, std::string_view prefix, const char *file, int line, fmt::string_view f,
 	    fmt::format_args args)

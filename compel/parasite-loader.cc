@@ -34,7 +34,7 @@ Result<Parasite> Parasite::load(SeizedProcess &proc)
 	// The area is fresh anonymous memory: the bss after the image is already zero.
 	std::memcpy(area.local, parasite_blob, parasite_blob_size);
 	pr_debug("loaded into {} at {:#x} ({} bytes, entry +{:#x})", proc.pid(), area.remote, area.size,
-		 parasite_entry_offset);
+		 parasite_parasite_entry_offset);
 	return Parasite(proc, area);
 }
 
@@ -65,7 +65,7 @@ Result<> Parasite::run(parasite_cmd cmd)
 {
 	if (!proc_)
 		return fail(EINVAL, "parasite command {}: not loaded", int(cmd));
-	X86Regs regs = TRY_CTX(proc_->run_at(area_.remote + parasite_entry_offset, area_.remote + area_.size,
+	X86Regs regs = TRY_CTX(proc_->run_at(area_.remote + parasite_parasite_entry_offset, area_.remote + area_.size,
 					     {uint64_t(cmd), area_.remote + kArgsOffset}),
 			       "parasite command {} in {}", int(cmd), proc_->pid());
 	long ret = long(regs.rax);

@@ -1,5 +1,5 @@
 #define LOG_PREFIX "compel: "
-#include "ptrace.h"
+#include "compel/ptrace.h"
 
 #include <elf.h>
 #include <signal.h>

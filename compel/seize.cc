@@ -13,7 +13,7 @@
 #include "common/scoped-handle.h"
 #include "common/xio.h"
 #include "compel/task.h"
-#include "ptrace.h"
+#include "compel/ptrace.h"
 
 namespace criu::compel {
 namespace {
@@ -52,10 +52,10 @@ char thread_state(pid_t pid, pid_t tid)
 	return paren != std::string::npos && paren + 2 < stat->size() ? (*stat)[paren + 2] : 0;
 }
 
-// The "Seccomp:" mode of /proc/PID/status (0: none, 1: strict, 2: filter).
-Result<int> seccomp_mode(pid_t pid)
+// The "Seccomp:" mode of /proc/PID/task/TID/status (0: none, 1: strict, 2: filter).
+Result<int> seccomp_mode(pid_t pid, pid_t tid)
 {
-	std::string status = TRY(xio::read_file(fmt::format("/proc/{}/status", pid)));
+	std::string status = TRY(xio::read_file(fmt::format("/proc/{}/task/{}/status", pid, tid)));
 	size_t at = status.find("\nSeccomp:");
 	if (at == std::string::npos)
 		return 0; // kernel without CONFIG_SECCOMP
@@ -70,10 +70,11 @@ Result<SeizedProcess> SeizedProcess::seize(pid_t pid, std::chrono::milliseconds 
 		return fail(EINVAL, "can't seize pid {}", pid);
 	SeizedProcess p(pid, timeout);
 	TRY_CTX(p.freeze_all(), "seize {}", pid);
-	for (Thread &t : p.threads_)
+	for (Thread &t : p.threads_) {
 		TRY_CTX(p.save_state(t), "seize {}", pid);
-	if (TRY_CTX(seccomp_mode(pid), "seize {}", pid) != 0) // only the leader runs our code
-		TRY_CTX(pt::suspend_seccomp(pid), "seize {}", pid);
+		if (TRY_CTX(seccomp_mode(pid, t.tid), "seize {}", pid) != 0) // our syscalls must pass
+			TRY_CTX(pt::suspend_seccomp(t.tid), "seize {}", pid);
+	}
 	pr_info("seized {} ({} threads{})", pid, p.threads_.size(), p.group_stopped_ ? ", stopped" : "");
 	return p;
 }
@@ -136,7 +137,7 @@ Result<bool> SeizedProcess::wait_trapped(Thread &t, Deadline dl)
 			t.trapped = true;
 			if (s.sig != SIGTRAP) {
 				pr_info("{}: thread {} is in group stop (signal {})", pid_, t.tid, s.sig);
-				group_stopped_ = true;
+				group_stopped_ = true, stop_signo_ = s.sig;
 			}
 			return true;
 		case pt::StopKind::Signal:
@@ -213,6 +214,7 @@ SeizedProcess &SeizedProcess::operator=(SeizedProcess &&o) noexcept
 	areas_ = std::move(o.areas_);
 	syscall_ip_ = o.syscall_ip_;
 	group_stopped_ = o.group_stopped_;
+	stop_signo_ = o.stop_signo_;
 	broken_ = o.broken_;
 	released_ = std::exchange(o.released_, true);
 	return *this;

@@ -20,7 +20,7 @@
 #include "common/log.h"
 #include "common/xio.h"
 #include "compel/task.h"
-#include "ptrace.h"
+#include "compel/ptrace.h"
 
 namespace criu::compel {
 namespace {
@@ -65,7 +65,8 @@ Result<bool> ignores_signal(pid_t pid, int sig)
 // and the code word it overwrote. If that fails the process is marked broken.
 class InfectionGuard {
 public:
-	explicit InfectionGuard(SeizedProcess &p) : p_(p), t_(p.leader()) {}
+	explicit InfectionGuard(SeizedProcess &p) : InfectionGuard(p, p.leader()) {}
+	InfectionGuard(SeizedProcess &p, SeizedProcess::Thread &t) : p_(p), t_(t) {}
 	InfectionGuard(const InfectionGuard &) = delete;
 	InfectionGuard &operator=(const InfectionGuard &) = delete;
 	~InfectionGuard()
@@ -121,7 +122,7 @@ public:
 				return s;
 			if (s.kind == pt::StopKind::Trap) {
 				if (s.sig != SIGTRAP)
-					p_.group_stopped_ = true;
+					p_.group_stopped_ = true, p_.stop_signo_ = s.sig;
 				TRY(resume(request, 0));
 				continue;
 			}
@@ -180,7 +181,7 @@ private:
 				TRY(pt::resume(t_.tid, PTRACE_CONT, SIGSTOP)); // becomes a group-stop trap
 				state_ = pt::StopKind::Running;
 			} else if (s.kind == pt::StopKind::Trap && s.sig != SIGTRAP) {
-				p_.group_stopped_ = true;
+				p_.group_stopped_ = true, p_.stop_signo_ = s.sig;
 			}
 		}
 		return {};
@@ -224,15 +225,23 @@ Result<uint64_t> SeizedProcess::syscall_ip()
 
 Result<long> SeizedProcess::remote_syscall(long nr, const SyscallArgs &a)
 {
-	TRY(usable());
-	if (leader().regs.cs != kUserCs64)
-		return fail(ENOTSUP, "{} is not a 64-bit task (cs {:#x})", pid_, leader().regs.cs);
-	uint64_t ip = TRY_CTX(syscall_ip(), "remote syscall {} in {}", nr, pid_);
+	return remote_syscall_in(pid_, nr, a);
+}
 
-	InfectionGuard g(*this);
+Result<long> SeizedProcess::remote_syscall_in(pid_t tid, long nr, const SyscallArgs &a)
+{
+	TRY(usable());
+	Thread *t = find(tid);
+	if (!t)
+		return fail(ESRCH, "{} is not a seized thread of {}", tid, pid_);
+	if (t->regs.cs != kUserCs64)
+		return fail(ENOTSUP, "{} is not a 64-bit task (cs {:#x})", tid, t->regs.cs);
+	uint64_t ip = TRY_CTX(syscall_ip(), "remote syscall {} in {}", nr, tid);
+
+	InfectionGuard g(*this, *t);
 	auto run = [&]() -> Result<long> {
 		TRY(g.poke_code(ip, kSyscallWord));
-		X86Regs r = leader().regs;
+		X86Regs r = t->regs;
 		r.rip = ip;
 		r.rax = uint64_t(nr);
 		r.rdi = a[0], r.rsi = a[1], r.rdx = a[2], r.r10 = a[3], r.r8 = a[4], r.r9 = a[5];
@@ -245,8 +254,8 @@ Result<long> SeizedProcess::remote_syscall(long nr, const SyscallArgs &a)
 		TRY(g.finish());
 		return out.rval;
 	};
-	long ret = TRY_CTX(run(), "remote syscall {} in {}", nr, pid_);
-	pr_debug("{}: remote syscall {} = {}", pid_, nr, ret);
+	long ret = TRY_CTX(run(), "remote syscall {} in {}", nr, tid);
+	pr_debug("{}: remote syscall {} = {}", tid, nr, ret);
 	return ret;
 }
 

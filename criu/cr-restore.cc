@@ -1,13 +1,267 @@
+// criu restore: read and check every image, fork a child with the task's PID that becomes the
+// task (restore-task.cc), trace it, and finish each thread from outside once the restorer traps:
+// registers, FPU state and signal mask through ptrace, the bootstrap area unmapped, detach.
+#define LOG_PREFIX "restore: "
 #include "cr-restore.h"
 
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstring>
+#include <map>
+
+#include "action-scripts.h"
+#include "arch-x86.h"
 #include "common/log.h"
+#include "common/xio.h"
+#include "files.h"
+#include "compel/ptrace.h"
+#include "restore-regs.h"
+#include "restore.h"
+#include "stats.pb-c.h"
 
 namespace criu {
 
-int cr_restore(const Options &)
+namespace pt = compel::pt;
+
+namespace {
+
+constexpr uint32_t kTaskStopped = 3; // CRIU's TASK_STOPPED
+
+Result<> check_free(const TaskImages &task)
 {
-	pr_err("restore: not implemented yet in this build");
-	return 1;
+	for (const ThreadImages &t : task.threads)
+		if (access(fmt::format("/proc/{}", t.tid).c_str(), F_OK) == 0)
+			return fail(EEXIST, "PID {} is taken: can't restore task {}", t.tid, task.pid);
+	return {};
+}
+
+// The child that becomes the task; killed and reaped unless released.
+class Child {
+public:
+	explicit Child(pid_t pid) : pid_(pid) {}
+	Child(const Child &) = delete;
+	~Child()
+	{
+		if (pid_ > 0) {
+			kill(pid_, SIGKILL);
+			waitpid(pid_, nullptr, __WALL);
+		}
+	}
+	pid_t pid() const { return pid_; }
+	pid_t release() { return std::exchange(pid_, -1); }
+
+private:
+	pid_t pid_;
+};
+
+// The task, with its PID; with --restore-sibling a child of criu's parent rather than of criu.
+Result<pid_t> clone_with_pid(pid_t pid, bool sibling)
+{
+	clone_args ca{};
+	ca.flags = sibling ? CLONE_PARENT : 0;
+	ca.exit_signal = sibling ? 0 : SIGCHLD; // a sibling inherits criu's own exit signal
+	ca.set_tid = reinterpret_cast<uint64_t>(&pid);
+	ca.set_tid_size = 1;
+	long ret = syscall(SYS_clone3, &ca, sizeof(ca));
+	if (ret < 0)
+		return fail_errno("can't create a task with PID {} (clone3 set_tid)", pid);
+	return pid_t(ret);
+}
+
+// Waits until every thread sits in the restorer's final trap.
+Result<> wait_for_traps(pid_t pid, size_t nr_threads)
+{
+	std::map<pid_t, bool> trapped;
+	while (trapped.size() < nr_threads) {
+		int st;
+		pid_t w = waitpid(-1, &st, __WALL);
+		if (w < 0)
+			return fail_errno("waiting for task {}", pid);
+		if ((WIFEXITED(st) || WIFSIGNALED(st)) && w != pid) {
+			trapped.erase(w); // a helper thread of criu's child (the restorer's threads don't exit)
+			continue;
+		}
+		if (WIFEXITED(st) || WIFSIGNALED(st)) {
+			if (WIFSIGNALED(st))
+				return fail(ECHILD, "task {} (thread {}) was killed by signal {} while restoring", pid, w,
+					    WTERMSIG(st));
+			return fail(ECHILD, "restoring task {} failed with exit status {} (see the log above)", pid,
+				    WEXITSTATUS(st));
+		}
+		int event = st >> 16, sig = WSTOPSIG(st);
+		if (event == PTRACE_EVENT_CLONE || event == PTRACE_EVENT_STOP) {
+			ptrace(PTRACE_CONT, w, 0, 0);
+			continue;
+		}
+		siginfo_t si{};
+		if (sig == SIGTRAP && ptrace(PTRACE_GETSIGINFO, w, 0, &si) == 0 && si.si_code == SI_KERNEL) {
+			trapped[w] = true;
+			continue;
+		}
+		pr_warn("task {} thread {} got signal {} while restoring", pid, w, sig);
+		ptrace(PTRACE_CONT, w, 0, sig);
+	}
+	return {};
+}
+
+Result<pt::Stop> wait_syscall(pid_t tid, pt::StopKind want)
+{
+	pt::Stop s = TRY(pt::wait_stop(tid, std::chrono::steady_clock::now() + std::chrono::seconds(10)));
+	if (s.kind != want)
+		return fail(EIO, "thread {}: expected a {} stop, got {}", tid, pt::kind_name(want), pt::kind_name(s.kind));
+	return s;
+}
+
+// Runs munmap(bootstrap) in the leader from the restorer's gadget; signals are all blocked.
+Result<> unmap_bootstrap(pid_t pid, const Bootstrap &b)
+{
+	compel::X86Regs r = TRY(pt::get_regs(pid));
+	r.rip = b.syscall_gadget;
+	r.rax = SYS_munmap;
+	r.rdi = b.start;
+	r.rsi = b.size;
+	r.orig_rax = uint64_t(-1);
+	TRY(pt::set_regs(pid, r));
+	TRY(pt::resume(pid, PTRACE_SYSCALL, 0));
+	TRY(wait_syscall(pid, pt::StopKind::SyscallEntry));
+	TRY(pt::resume(pid, PTRACE_SYSCALL, 0));
+	pt::Stop s = TRY(wait_syscall(pid, pt::StopKind::SyscallExit));
+	if (s.rval != 0)
+		return fail(int(-s.rval), "task {}: can't unmap the restorer at {:#x}", pid, b.start);
+	return {};
+}
+
+// The thread's registers, FPU state and signal mask, as they were checkpointed.
+Result<> finish_thread(const TaskImages &task, const ThreadImages &th, const XsaveLayout &layout)
+{
+	const CoreEntry &c = th.entry();
+	compel::XsaveArea x = TRY(pt::get_xsave(th.tid));
+	TRY_CTX(xsave_from_image(*c.thread_info->fpregs, layout, x), "core-{}.img", th.tid);
+	TRY(pt::set_xsave(th.tid, x));
+	TRY(pt::set_regs(th.tid, regs_from_image(*c.thread_info->gpregs)));
+	const ThreadCoreEntry &tc = th.thread_core();
+	uint64_t mask = tc.has_blk_sigset ? tc.blk_sigset : task.tc().blk_sigset;
+	TRY(pt::set_sigmask(th.tid, mask));
+	return {};
+}
+
+Result<> finish(const TaskImages &task, const Bootstrap &b)
+{
+	XsaveLayout layout = XsaveLayout::from_cpuid();
+	TRY(unmap_bootstrap(task.pid, b));
+	for (const ThreadImages &th : task.threads)
+		TRY_CTX(finish_thread(task, th, layout), "thread {} of {}", th.tid, task.pid);
+	if (task.tc().task_state == kTaskStopped)
+		kill(task.pid, SIGSTOP);
+	for (const ThreadImages &th : task.threads)
+		TRY(pt::detach(th.tid, 0));
+	return {};
+}
+
+Result<> write_pidfile(const Options &opts, pid_t pid)
+{
+	std::string path = opts.pidfile;
+	if (path[0] != '/')
+		path = (opts.work_dir.empty() ? opts.images_dir : opts.work_dir) + "/" + path;
+	UniqueFd fd = TRY(xio::open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644));
+	std::string s = fmt::format("{}", pid);
+	return xio::write_full(fd.borrow(), xio::as_bytes(s.data(), s.size()));
+}
+
+using Clock = std::chrono::steady_clock;
+
+uint32_t usec_since(Clock::time_point t)
+{
+	return uint32_t(std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t).count());
+}
+
+// stats-restore, as CRIU writes it: times in microseconds and the pages put back.
+Result<> write_stats(ImageDir &dir, const TaskImages &task, uint32_t forking, uint32_t total)
+{
+	RestoreStatsEntry r = RESTORE_STATS_ENTRY__INIT;
+	r.forking_time = forking;
+	r.restore_time = total;
+	r.has_pages_restored = true;
+	for (const PageRun &run : task.pagemap)
+		r.pages_restored += run.nr_pages;
+	StatsEntry s = STATS_ENTRY__INIT;
+	s.restore = &r;
+	ImageWriter w = TRY(dir.create_image(img::Kind::StatsRestore));
+	TRY(w.write(s.base));
+	return w.close();
+}
+
+Result<int> restore(const Options &opts)
+{
+	Clock::time_point start = Clock::now();
+	if (geteuid() != 0)
+		return fail(EPERM, "criu restore must run as root");
+	ImageDir dir = TRY(ImageDir::open(opts.images_dir, opts.open_key()));
+	TaskImages task = TRY(read_task_images(dir));
+	FileTable files = TRY(FileTable::load(dir));
+	FdPlan fds = TRY(FdPlan::load(dir, task.ids_entry().files_id));
+	TRY(check_free(task));
+	pr_info("Restoring task {} ({} threads)", task.pid, task.threads.size());
+	TRY(run_action_scripts(opts, ScriptAction::PreRestore));
+
+	int go[2], report[2];
+	if (pipe2(go, O_CLOEXEC) || pipe2(report, O_CLOEXEC))
+		return fail_errno("pipe");
+	UniqueFd go_w(go[1]), report_r(report[0]);
+	Clock::time_point forking = Clock::now();
+	Child child(TRY(clone_with_pid(task.pid, opts.restore_sibling)));
+	if (child.pid() == 0) {
+		close(go[1]);
+		close(report[0]);
+		restore_task(RestoreContext{opts, dir, task, files, fds}, go[0], report[1]);
+	}
+	close(go[0]);
+	close(report[1]);
+	if (ptrace(PTRACE_SEIZE, child.pid(), 0, PTRACE_O_TRACECLONE | PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL |
+						   PTRACE_O_SUSPEND_SECCOMP))
+		return fail_errno("can't trace the restoring task {}", child.pid());
+	TRY(xio::write_full(go_w.borrow(), xio::as_bytes("g", 1)));
+	uint32_t forking_time = usec_since(forking);
+
+	TRY(wait_for_traps(task.pid, task.threads.size()));
+	Bootstrap b{};
+	if (TRY(xio::read_full(report_r.borrow(), xio::as_writable_bytes(&b, sizeof(b)))) != sizeof(b))
+		return fail(EIO, "task {} did not report its restorer", task.pid);
+	TRY(finish(task, b));
+	TRY(run_action_scripts(opts, ScriptAction::PostRestore, task.pid)); // a failure kills the task
+	if (auto st = write_stats(dir, task, forking_time, usec_since(start)); !st)
+		pr_warn("can't write stats-restore: {}", st.error().describe());
+	if (!opts.pidfile.empty())
+		TRY(write_pidfile(opts, task.pid));
+	pr_info("Restore finished successfully; task {} is running", task.pid);
+	if (opts.restore_detached || opts.restore_sibling) {
+		child.release();
+		return 0;
+	}
+	int st;
+	pid_t pid = child.release();
+	if (waitpid(pid, &st, 0) < 0)
+		return fail_errno("waiting for task {}", pid);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+} // namespace
+
+int cr_restore(const Options &opts)
+{
+	auto r = restore(opts);
+	if (!r) {
+		pr_err("{}", r.error().describe());
+		return 1;
+	}
+	return *r;
 }
 
 } // namespace criu

@@ -20,8 +20,8 @@ namespace {
 constexpr uint64_t kPmPresent = 1ull << 63;
 constexpr uint64_t kPmSwapped = 1ull << 62;
 constexpr uint64_t kPmFileOrShared = 1ull << 61;
+constexpr uint64_t kPmGuard = 1ull << 58; // an MADV_GUARD_INSTALL guard page
 constexpr uint64_t kPmPfnMask = (1ull << 55) - 1;
-constexpr uint32_t kPePresent = 1u << 2; // CRIU's PE_PRESENT
 
 struct MunmapDeleter {
 	size_t len;
@@ -57,6 +57,8 @@ Result<uint64_t> zero_page_pfn()
 
 bool wanted(const Vma &v, uint64_t e, uint64_t zero_pfn)
 {
+	if (e & kPmGuard)
+		return false;
 	if (e & kPmSwapped)
 		return v.is(vma_status::kAnonPrivate) || !(e & kPmFileOrShared);
 	if (!(e & kPmPresent))
@@ -65,6 +67,14 @@ bool wanted(const Vma &v, uint64_t e, uint64_t zero_pfn)
 		return false;
 	// in private file mappings, pages still backed by the file need not be dumped
 	return v.is(vma_status::kAnonPrivate) || !(e & kPmFileOrShared);
+}
+
+void add_page(std::vector<PageRun> &runs, uint64_t page)
+{
+	if (!runs.empty() && runs.back().vaddr + runs.back().nr_pages * kPageSize == page)
+		runs.back().nr_pages++;
+	else
+		runs.push_back({page, 1});
 }
 
 } // namespace
@@ -88,14 +98,13 @@ Result<std::vector<PageRun>> collect_dumpable_pages(pid_t pid, const std::vector
 				return fail(EIO, "{}: short read at {:#x}", path, addr);
 			for (size_t i = 0; i < n; i++) {
 				uint64_t page = addr + i * kPageSize;
+				if (ents[i] & kPmGuard)
+					add_page(stats.guards, page);
 				if (!wanted(v, ents[i], zero_pfn)) {
 					stats.pages_skipped++;
 					continue;
 				}
-				if (!runs.empty() && runs.back().vaddr + runs.back().nr_pages * kPageSize == page)
-					runs.back().nr_pages++;
-				else
-					runs.push_back({page, 1});
+				add_page(runs, page);
 			}
 			stats.pages_scanned += n;
 			addr += n * kPageSize;
@@ -117,6 +126,14 @@ Result<> dump_pages(pid_t pid, const std::vector<PageRun> &runs, ImageDir &dir, 
 		e.nr_pages = uint32_t(r.nr_pages);
 		e.has_flags = true;
 		e.flags = kPePresent;
+		TRY(pagemap.write(e.base));
+	}
+	for (const PageRun &r : stats.guards) {
+		PagemapEntry e = PAGEMAP_ENTRY__INIT;
+		e.vaddr = r.vaddr;
+		e.nr_pages = uint32_t(r.nr_pages);
+		e.has_flags = true;
+		e.flags = kPeGuard;
 		TRY(pagemap.write(e.base));
 	}
 	TRY(pagemap.close());

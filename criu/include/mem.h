@@ -18,7 +18,12 @@ struct MemDumpStats {
 	uint64_t pages_scanned = 0; // pages of the VMAs looked at
 	uint64_t pages_skipped = 0; // not present, the zero page, or file pages unchanged
 	uint64_t pages_written = 0;
+	std::vector<PageRun> guards; // MADV_GUARD_INSTALL guard pages (no data; installed again on restore)
 };
+
+// pagemap_entry flags: CRIU's PE_PRESENT, and ours for guard pages (a run with no pages data).
+inline constexpr uint32_t kPePresent = 1u << 2;
+inline constexpr uint32_t kPeGuard = 1u << 8;
 
 // Runs of pages of vmas that must be dumped: present or swapped, not the shared zero page,
 // and in private file mappings only pages that became anonymous (written to).

@@ -39,6 +39,7 @@ struct Vma {
 	uint64_t ino = 0;
 	std::string path; // file path, or [heap], [stack], [vdso], [vvar], [vvar_vclock], [vsyscall], or empty
 	uint32_t status = 0;
+	uint64_t madv = 0; // bit MADV_* per madvise() advice in effect (smaps VmFlags), as CRIU's vma_entry.madv
 
 	uint64_t size() const { return end - start; }
 	uint64_t pages() const { return size() / 4096; }
@@ -51,5 +52,10 @@ struct Vma {
 [[nodiscard]] Result<Vma> parse_maps_line(const std::string &line);
 // All VMAs of pid, with status bits set from what the kernel shows.
 [[nodiscard]] Result<std::vector<Vma>> parse_maps(pid_t pid);
+// Adds what /proc/PID/smaps VmFlags tell (MAP_LOCKED, MAP_NORESERVE, MAP_HUGETLB, MAP_GROWSDOWN;
+// madvise advice) to vmas, matched by start address.
+[[nodiscard]] Result<> parse_smaps_vmflags(pid_t pid, std::vector<Vma> &vmas);
+// Applies one VmFlags line's flags ("rd wr mr mw me dd") to v (exposed for tests).
+void apply_vmflags(const std::string &flags, Vma &v);
 
 } // namespace criu

@@ -17,6 +17,9 @@ enum Level : int { Msg = 0, Err = 1, Warn = 2, Info = 3, Debug = 4 };
 // Process-wide sink, set up once by main(): where lines go and how much is said.
 void init(int fd, int level, bool timestamps);
 int level();
+// The fd lines go to, and moving them to another (a restoring child moves its fds out of the way).
+int fd();
+void set_fd(int fd);
 void vprint(Level lvl, std::string_view prefix, const char *file, int line, fmt::string_view f,
 	    fmt::format_args args);
 

@@ -17,6 +17,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "common/result.h"
@@ -33,6 +34,26 @@ struct RemoteArea {
 
 using SyscallArgs = std::array<uint64_t, 6>;
 
+// struct user_desc of set_thread_area(2), decoded.
+struct TlsDesc {
+	uint32_t entry_number = 0, base_addr = 0, limit = 0;
+	bool seg_32bit = false, contents_h = false, contents_l = false, read_exec_only = false;
+	bool limit_in_pages = false, seg_not_present = false, usable = false;
+};
+
+// One seccomp filter: its BPF program (raw struct sock_filter array) and the flags it was
+// installed with (SECCOMP_FILTER_FLAG_LOG, ...; PTRACE_SECCOMP_GET_METADATA).
+struct SeccompFilter {
+	std::vector<uint8_t> prog;
+	uint64_t flags = 0;
+};
+
+// struct ptrace_rseq_configuration.
+struct RseqConfig {
+	uint64_t rseq_abi_pointer = 0;
+	uint32_t rseq_abi_size = 0, signature = 0, flags = 0;
+};
+
 class SeizedProcess {
 public:
 	// Seizes and interrupts every thread of pid (re-reading /proc/PID/task until no new thread
@@ -40,7 +61,7 @@ public:
 	// `timeout` bounds every wait for the task, here and in the remote operations below.
 	// A signal that the kernel reports while we wait for the interrupt is delivered (as CRIU does),
 	// blocked pending signals stay pending, a task in group stop is remembered as stopped.
-	// Seccomp filters of the leader are suspended while seized (PTRACE_O_SUSPEND_SECCOMP).
+	// Seccomp filters are suspended while seized (PTRACE_O_SUSPEND_SECCOMP).
 	[[nodiscard]] static Result<SeizedProcess> seize(pid_t pid, std::chrono::milliseconds timeout);
 
 	SeizedProcess(SeizedProcess &&o) noexcept;
@@ -53,6 +74,8 @@ public:
 	std::vector<pid_t> threads() const; // the leader first
 	// The process was in (or entered, while seized) a group stop: it stays stopped after release.
 	bool stopped() const { return group_stopped_; }
+	// The signal that stopped it (SIGSTOP, SIGTSTP, ...), when stopped().
+	int stop_signo() const { return stop_signo_; }
 
 	// The state of a thread as seized (not what injected code does to it meanwhile).
 	[[nodiscard]] Result<X86Regs> regs(pid_t tid) const;
@@ -63,6 +86,19 @@ public:
 	// failure: the caller decides what an error is). The `syscall` instruction is written over
 	// the first word of the first private executable mapping for the duration of the call.
 	[[nodiscard]] Result<long> remote_syscall(long nr, const SyscallArgs &args = {});
+	// The same in thread tid of the process (for what only that thread can tell: sigaltstack,
+	// PR_GET_TID_ADDRESS, ...). The other threads stay frozen meanwhile.
+	[[nodiscard]] Result<long> remote_syscall_in(pid_t tid, long nr, const SyscallArgs &args = {});
+
+	// What ptrace tells about a seized thread (inspect.cc).
+	// Pending signals, raw 128-byte siginfo_t each: the thread's own, or the process's (shared).
+	[[nodiscard]] Result<std::vector<std::array<uint8_t, 128>>> pending_signals(pid_t tid, bool shared) const;
+	// GDT TLS slot idx (12..14 on x86_64) as PTRACE_GET_THREAD_AREA returns it.
+	[[nodiscard]] Result<TlsDesc> thread_area(pid_t tid, unsigned idx) const;
+	// The thread's rseq registration (PTRACE_GET_RSEQ_CONFIGURATION); rseq_abi_pointer 0: none.
+	[[nodiscard]] Result<RseqConfig> rseq_config(pid_t tid) const;
+	// The thread's seccomp filter number idx (0: the most recent); nullopt past the oldest.
+	[[nodiscard]] Result<std::optional<SeccompFilter>> seccomp_filter(pid_t tid, unsigned idx) const;
 
 	// Calls code already placed in the task: rip = entry, rsp = stack_top (a call frame is made:
 	// rsp % 16 == 8 at entry), args in rdi, rsi, rdx, rcx, r8, r9; returns the registers when the
@@ -107,6 +143,7 @@ private:
 	const Thread *find(pid_t tid) const;
 	Thread &leader() { return threads_.front(); }
 	Result<> usable() const;
+	Result<> has_thread(pid_t tid) const;
 
 	// syscall.cc
 	Result<uint64_t> syscall_ip();
@@ -117,6 +154,7 @@ private:
 	std::vector<RemoteArea> areas_;
 	uint64_t syscall_ip_ = 0;      // 0 until the first remote syscall picks it
 	bool group_stopped_ = false;
+	int stop_signo_ = 0;
 	bool broken_ = false;          // restoring the leader failed: no more remote code
 	bool released_ = true;         // empty: moved from or released
 };

@@ -232,6 +232,7 @@ TEST_CASE("a SIGSTOP raised by injected code is not lost")
 			memcpy(a.local, blob, sizeof(blob));
 			CHECK(must(p.run_at(a.remote, a.remote + a.size, {uint64_t(v.pid()), SIGSTOP})).rax == 0);
 			CHECK(p.stopped());
+			CHECK(p.stop_signo() == SIGSTOP);
 		}
 		CHECK(must(p.remote_syscall(__NR_getpid)) == v.pid());
 		must(p.release());

@@ -88,6 +88,7 @@ TEST_CASE("a stopped task is seized, used and left stopped")
 	{
 		SeizedProcess p = must_seize(v.pid());
 		CHECK(p.stopped());
+		CHECK(p.stop_signo() == SIGSTOP);
 		check_all_traced(v.pid(), p);
 		CHECK(must(p.remote_syscall(__NR_getpid)) == v.pid());
 		RemoteArea a = must(p.map_shared(4096));

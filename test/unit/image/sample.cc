@@ -19,6 +19,8 @@ bool newer_than_criu317(const ProtobufCMessageDescriptor &d, const ProtobufCFiel
 		"inventory_entry.dump_criu_run_id",
 		"task_core_entry.stop_signo",
 		"thread_core_entry.cg_set",
+		"creds_entry.no_new_privs",
+		"creds_entry.cap_amb",
 	};
 	return newer.count(std::string(d.name) + "." + f.name) > 0;
 }

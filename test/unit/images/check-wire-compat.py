@@ -37,6 +37,8 @@ NEWER_FIELDS = {
     'thread_core_entry.cg_set',
     'inventory_entry.plugins_entry',
     'inventory_entry.dump_criu_run_id',
+    'creds_entry.no_new_privs',
+    'creds_entry.cap_amb',
 }
 
 # Messages 3.17 lacks: CRIU 4.x's plugins_entry and our own cipher images.

@@ -1,0 +1,394 @@
+// The fd table: reads a task's fds from /proc, dispatches each by kind, writes fdinfo-N.img;
+// at restore, opens every fd at its number.
+#define LOG_PREFIX "files: "
+#include "files.h"
+
+#include <fcntl.h>
+#include <linux/kcmp.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <charconv>
+#include <filesystem>
+
+#include "common/log.h"
+#include "common/xio.h"
+#include "fdinfo.pb-c.h"
+#include "files-reg.h"
+#include "regfile.pb-c.h"
+#include "tty.pb-c.h"
+
+namespace criu {
+
+namespace {
+
+// ---- what the kernel shows about one fd ----
+
+Result<std::string> read_link(const std::string &path)
+{
+	std::string buf(4096, '\0');
+	ssize_t n = readlink(path.c_str(), buf.data(), buf.size());
+	if (n < 0)
+		return fail_errno("can't readlink {}", path);
+	buf.resize(size_t(n));
+	return buf;
+}
+
+uint64_t field(const std::string &text, std::string_view name, int base)
+{
+	size_t at = text.find(name);
+	if (at == std::string::npos)
+		return 0;
+	const char *p = text.data() + at + name.size();
+	while (*p == '\t' || *p == ' ')
+		p++;
+	uint64_t v = 0;
+	std::from_chars(p, text.data() + text.size(), v, base);
+	return v;
+}
+
+// stat, readlink and (for a real fd) /proc/PID/fdinfo/N of one open file.
+Result<FdParms> read_fd_parms(pid_t pid, int fd, const std::string &proc_path)
+{
+	FdParms p;
+	p.pid = pid;
+	p.fd = fd;
+	p.proc_path = proc_path;
+	if (stat(proc_path.c_str(), &p.st) < 0)
+		return fail_errno("{}: can't stat {}", p.what(), proc_path);
+	p.link = TRY_CTX(read_link(proc_path), "{}", p.what());
+	if (fd < 0)
+		return p;
+	std::string info = TRY_CTX(xio::read_file(fmt::format("/proc/{}/fdinfo/{}", pid, fd)), "{}", p.what());
+	p.pos = field(info, "pos:", 10);
+	p.flags = uint32_t(field(info, "flags:", 8));
+	p.fd_flags = (p.flags & O_CLOEXEC) ? FD_CLOEXEC : 0;
+	return p;
+}
+
+Result<std::vector<int>> list_fds(pid_t pid)
+{
+	std::error_code ec;
+	std::vector<int> fds;
+	std::string dir = fmt::format("/proc/{}/fd", pid);
+	for (const auto &de : std::filesystem::directory_iterator(dir, ec)) {
+		std::string name = de.path().filename();
+		int fd = -1;
+		std::from_chars(name.data(), name.data() + name.size(), fd);
+		if (fd >= 0)
+			fds.push_back(fd);
+	}
+	if (ec)
+		return fail(ec.value(), "can't list {}", dir);
+	std::sort(fds.begin(), fds.end());
+	return fds;
+}
+
+// ---- fd kinds, by what the kernel reports ----
+
+struct FdDumpCtx {
+	ImageWriter &files;
+	RegFileDumper &reg;
+	uint32_t &next_id;
+	bool shell_job;
+};
+using FdDumpFn = Result<> (*)(FdDumpCtx &, const FdParms &, uint32_t id);
+
+struct FdKind {
+	const char *name;
+	bool (*match)(const FdParms &);
+	FdTypes type;
+	FdDumpFn dump; // nullptr: not supported yet
+};
+
+bool is_tty_dev(dev_t rdev)
+{
+	unsigned maj = major(rdev), min = minor(rdev);
+	if (maj == 5)
+		return min == 0 || min == 1; // /dev/tty, /dev/console (5:2 is the pty master)
+	return maj == 4 || (maj >= 136 && maj <= 143);
+}
+
+// The terminal's index as CRIU numbers it (pts: 256 per major), shifted as CRIU's tty ids.
+uint32_t tty_info_id(dev_t rdev)
+{
+	unsigned maj = major(rdev), min = minor(rdev);
+	uint32_t index = maj >= 136 ? (maj - 136) * 256 + min : min;
+	return index << 1;
+}
+
+Result<> dump_reg_fd(FdDumpCtx &c, const FdParms &p, uint32_t id) { return c.reg.dump(p, id); }
+
+// --shell-job: the task keeps using the terminal criu runs on; see files.h.
+Result<> dump_shell_tty(FdDumpCtx &c, const FdParms &p, uint32_t id)
+{
+	if (!c.shell_job)
+		return fail(EINVAL, "{} is a terminal ({}): --shell-job is needed", p.what(), p.link);
+	uint32_t regf_id = c.next_id++;
+	TRY(c.reg.dump(p, regf_id));
+	FownEntry fown = FOWN_ENTRY__INIT;
+	TtyFileEntry te = TTY_FILE_ENTRY__INIT;
+	te.id = id;
+	te.tty_info_id = tty_info_id(p.st.st_rdev);
+	te.flags = p.flags;
+	te.fown = &fown;
+	te.has_regf_id = true;
+	te.regf_id = regf_id;
+	FileEntry fe = FILE_ENTRY__INIT;
+	fe.type = FD_TYPES__TTY;
+	fe.id = id;
+	fe.tty = &te;
+	return c.files.write(fe.base);
+}
+
+bool link_starts(const FdParms &p, std::string_view s) { return p.link.starts_with(s); }
+
+const FdKind kFdKinds[] = {
+	{"memfd", [](const FdParms &p) { return link_starts(p, "/memfd:"); }, FD_TYPES__MEMFD, nullptr},
+	{"regular file", [](const FdParms &p) { return S_ISREG(p.st.st_mode); }, FD_TYPES__REG, dump_reg_fd},
+	{"directory", [](const FdParms &p) { return S_ISDIR(p.st.st_mode); }, FD_TYPES__REG, dump_reg_fd},
+	{"memory device", [](const FdParms &p) { return S_ISCHR(p.st.st_mode) && major(p.st.st_rdev) == 1; },
+	 FD_TYPES__REG, dump_reg_fd},
+	{"terminal", [](const FdParms &p) { return S_ISCHR(p.st.st_mode) && is_tty_dev(p.st.st_rdev); },
+	 FD_TYPES__TTY, dump_shell_tty},
+	{"pipe", [](const FdParms &p) { return link_starts(p, "pipe:"); }, FD_TYPES__PIPE, nullptr},
+	{"fifo", [](const FdParms &p) { return S_ISFIFO(p.st.st_mode); }, FD_TYPES__FIFO, nullptr},
+	{"socket", [](const FdParms &p) { return S_ISSOCK(p.st.st_mode); }, FD_TYPES__UND, nullptr},
+	{"anon inode", [](const FdParms &p) { return link_starts(p, "anon_inode:"); }, FD_TYPES__UND, nullptr},
+	{"character device", [](const FdParms &p) { return S_ISCHR(p.st.st_mode); }, FD_TYPES__UND, nullptr},
+	{"block device", [](const FdParms &p) { return S_ISBLK(p.st.st_mode); }, FD_TYPES__UND, nullptr},
+};
+
+const FdKind *find_kind(const FdParms &p)
+{
+	for (const FdKind &k : kFdKinds)
+		if (k.match(p))
+			return &k;
+	return nullptr;
+}
+
+bool same_file(pid_t pid1, int fd1, pid_t pid2, int fd2)
+{
+	return syscall(SYS_kcmp, pid1, pid2, KCMP_FILE, fd1, fd2) == 0;
+}
+
+} // namespace
+
+// ---- dump ----
+
+FilesDumper::FilesDumper(ImageDir &dir, std::unique_ptr<ImageWriter> files)
+	: dir_(&dir), files_(std::move(files)), reg_(std::make_unique<RegFileDumper>(dir, *files_))
+{
+}
+FilesDumper::FilesDumper(FilesDumper &&) noexcept = default;
+FilesDumper &FilesDumper::operator=(FilesDumper &&) noexcept = default;
+FilesDumper::~FilesDumper() = default;
+
+Result<FilesDumper> FilesDumper::create(ImageDir &dir)
+{
+	auto w = TRY(dir.create_image(img::Kind::Files));
+	return FilesDumper(dir, std::make_unique<ImageWriter>(std::move(w)));
+}
+
+void FilesDumper::set_ghost_limit(uint64_t bytes) { reg_->set_ghost_limit(bytes); }
+
+Result<uint32_t> FilesDumper::dump_path_file(FdParms &p)
+{
+	auto key = std::make_tuple(uint64_t(p.st.st_dev), uint64_t(p.st.st_ino), p.flags);
+	if (auto it = by_path_.find(key); it != by_path_.end())
+		return it->second;
+	const FdKind *k = find_kind(p);
+	if (!k || k->type != FD_TYPES__REG)
+		return fail(ENOTSUP, "{} is a {} ({}): not supported", p.what(), k ? k->name : "file of unknown kind",
+			    p.link);
+	uint32_t id = next_id_++;
+	TRY(reg_->dump(p, id));
+	by_path_[key] = id;
+	return id;
+}
+
+Result<uint32_t> FilesDumper::dump_mapped_file(pid_t pid, const Vma &vma)
+{
+	FdParms p = TRY(read_fd_parms(pid, -1, fmt::format("/proc/{}/map_files/{:x}-{:x}", pid, vma.start, vma.end)));
+	bool shared_rw = (vma.flags & MAP_SHARED) && (vma.prot & PROT_WRITE);
+	p.flags = shared_rw ? O_RDWR : O_RDONLY;
+	return dump_path_file(p);
+}
+
+Result<uint32_t> FilesDumper::dump_exe(pid_t pid)
+{
+	FdParms p = TRY(read_fd_parms(pid, -1, fmt::format("/proc/{}/exe", pid)));
+	return dump_path_file(p);
+}
+
+Result<uint32_t> FilesDumper::dump_cwd(pid_t pid)
+{
+	FdParms p = TRY(read_fd_parms(pid, -1, fmt::format("/proc/{}/cwd", pid)));
+	return dump_path_file(p);
+}
+
+Result<uint32_t> FilesDumper::dump_root(pid_t pid)
+{
+	FdParms p = TRY(read_fd_parms(pid, -1, fmt::format("/proc/{}/root", pid)));
+	return dump_path_file(p);
+}
+
+std::optional<FilesDumper::DumpedFd> FilesDumper::find_shared(const FdParms &p) const
+{
+	for (const DumpedFd &d : dumped_)
+		if (d.dev == uint64_t(p.st.st_dev) && d.ino == uint64_t(p.st.st_ino) &&
+		    same_file(p.pid, p.fd, d.pid, d.fd))
+			return d;
+	return std::nullopt;
+}
+
+// Returns (file id, fd type).
+Result<std::pair<uint32_t, uint32_t>> FilesDumper::dump_one_fd(FdParms &p, bool shell_job)
+{
+	const FdKind *k = find_kind(p);
+	if (!k || !k->dump)
+		return fail(ENOTSUP, "{} is a {} ({}): not supported yet", p.what(), k ? k->name : "file of unknown kind",
+			    p.link);
+	if (auto d = find_shared(p)) {
+		pr_debug("{} shares file {:#x} with fd {} of {}\n", p.what(), d->id, d->fd, d->pid);
+		return std::make_pair(d->id, d->type);
+	}
+	uint32_t id = next_id_++;
+	FdDumpCtx c{*files_, *reg_, next_id_, shell_job};
+	TRY(k->dump(c, p, id));
+	dumped_.push_back({p.pid, p.fd, uint64_t(p.st.st_dev), uint64_t(p.st.st_ino), id, uint32_t(k->type)});
+	return std::make_pair(id, uint32_t(k->type));
+}
+
+Result<> FilesDumper::dump_fds(pid_t pid, uint32_t files_id, bool shell_job)
+{
+	auto fds = TRY_CTX(list_fds(pid), "pid {}", pid);
+	auto w = TRY(dir_->create_image(img::Kind::Fdinfo, files_id));
+	pr_info("Dumping {} fds of {} into {}\n", fds.size(), pid, w.name());
+	for (int fd : fds) {
+		FdParms p = TRY(read_fd_parms(pid, fd, fmt::format("/proc/{}/fd/{}", pid, fd)));
+		auto [id, type] = TRY(dump_one_fd(p, shell_job));
+		FdinfoEntry e = FDINFO_ENTRY__INIT;
+		e.id = id;
+		e.flags = p.fd_flags;
+		e.type = FdTypes(type);
+		e.fd = uint32_t(fd);
+		TRY(w.write(e.base));
+	}
+	return w.close();
+}
+
+Result<> FilesDumper::close()
+{
+	TRY(reg_->close());
+	return files_->close();
+}
+
+// ---- restore: files.img ----
+
+FileTable::FileTable() = default;
+FileTable::FileTable(FileTable &&) noexcept = default;
+FileTable &FileTable::operator=(FileTable &&) noexcept = default;
+FileTable::~FileTable() = default;
+
+Result<FileTable> FileTable::load(ImageDir &dir)
+{
+	FileTable t;
+	auto r = TRY(dir.open_image(img::Kind::Files));
+	while (auto m = TRY(r.read())) {
+		const auto *fe = pb_cast<FileEntry>(*m);
+		if (fe->type == FD_TYPES__REG && (!fe->reg || fe->reg->id != fe->id || !fe->reg->name))
+			return fail(EINVAL, "{}: REG file {:#x} without a matching reg entry", r.name(), fe->id);
+		uint32_t id = fe->id;
+		if (!t.entries_.emplace(id, std::move(*m)).second)
+			return fail(EINVAL, "{}: file id {:#x} appears twice", r.name(), id);
+	}
+	t.reg_ = std::make_unique<RegFileOpener>(TRY(RegFileOpener::load(dir)));
+	return t;
+}
+
+Result<UniqueFd> FileTable::open_reg(uint32_t id, std::optional<int> flags_override) const
+{
+	auto it = entries_.find(id);
+	if (it == entries_.end())
+		return fail(ENOENT, "files.img: no file with id {:#x}", id);
+	const auto *fe = pb_cast<FileEntry>(it->second);
+	if (fe->type != FD_TYPES__REG)
+		return fail(EINVAL, "files.img: file {:#x} is of type {}, not REG", id, int(fe->type));
+	int flags = flags_override ? *flags_override : int(fe->reg->flags);
+	return TRY_CTX(reg_->open(*fe->reg, flags, !flags_override), "files.img");
+}
+
+// ---- restore: fdinfo-N.img ----
+
+Result<FdPlan> FdPlan::load(ImageDir &dir, uint32_t files_id)
+{
+	FdPlan plan;
+	auto r = TRY(dir.open_image(img::Kind::Fdinfo, files_id));
+	plan.image_ = r.name();
+	while (auto m = TRY(r.read())) {
+		const auto *e = pb_cast<FdinfoEntry>(*m);
+		if (e->fd > INT32_MAX)
+			return fail(EINVAL, "{}: fd {} is out of range", plan.image_, e->fd);
+		plan.entries_.push_back({int(e->fd), e->id, uint32_t(e->type), e->flags});
+	}
+	std::sort(plan.entries_.begin(), plan.entries_.end(), [](const Fd &a, const Fd &b) { return a.fd < b.fd; });
+	for (const Fd &e : plan.entries_) {
+		if (!plan.fds_.empty() && plan.fds_.back() == e.fd)
+			return fail(EINVAL, "{}: fd {} appears twice", plan.image_, e.fd);
+		plan.fds_.push_back(e.fd);
+	}
+	return plan;
+}
+
+Result<> FdPlan::install_one(const FileTable &files, const Fd &e, std::map<uint32_t, int> &opened, bool shell_job,
+			     int tty_fd) const
+{
+	UniqueFd own;
+	int from;
+	if (auto o = opened.find(e.id); o != opened.end()) {
+		from = o->second;
+	} else if (e.type == FD_TYPES__REG) {
+		own = TRY(files.open_reg(e.id));
+		from = own.get();
+	} else if (e.type == FD_TYPES__TTY) {
+		if (!shell_job)
+			return fail(EINVAL, "a terminal: --shell-job is needed");
+		if (tty_fd < 0)
+			return fail(EBADF, "a terminal, but criu has none to give");
+		from = tty_fd;
+	} else {
+		return fail(ENOTSUP, "fd type {} is not supported yet", e.type);
+	}
+	if (from == e.fd)
+		(void)own.release();
+	else if (dup3(from, e.fd, 0) < 0)
+		return fail_errno("can't dup {} to {}", from, e.fd);
+	if (fcntl(e.fd, F_SETFD, int(e.flags & FD_CLOEXEC)) < 0)
+		return fail_errno("can't set fd flags {:#x}", e.flags);
+	opened[e.id] = e.fd;
+	return {};
+}
+
+Result<> FdPlan::install(const FileTable &files, bool shell_job, int tty_fd) const
+{
+	int floor = max_fd() + 1;
+	TRY(files.reg_->keep_fds_from(floor));
+	UniqueFd tty_copy;
+	if (shell_job && tty_fd >= 0 && tty_fd < floor) {
+		tty_copy.reset(fcntl(tty_fd, F_DUPFD_CLOEXEC, floor));
+		if (!tty_copy)
+			return fail_errno("{}: can't move terminal fd {} above {}", image_, tty_fd, floor);
+		tty_fd = tty_copy.get();
+	}
+	std::map<uint32_t, int> opened;
+	for (const Fd &e : entries_)
+		TRY_CTX(install_one(files, e, opened, shell_job, tty_fd), "{}: fd {}", image_, e.fd);
+	return {};
+}
+
+} // namespace criu

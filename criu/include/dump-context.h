@@ -1,0 +1,72 @@
+// What every step of `criu dump` of one task works with, passed by reference: the options, the
+// images directory, the seized task, the files dumper and the arena the messages live in. And
+// what is collected from inside the task while it is infected, for the images written later.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "arch-x86.h"
+#include "compel/parasite-abi.h"
+#include "compel/task.h"
+#include "dump-arena.h"
+#include "files.h"
+#include "image-dir.h"
+#include "options.h"
+#include "proc-parse.h"
+
+namespace criu {
+
+// What only a thread itself can tell (remote system calls in that thread).
+struct ThreadParasiteState {
+	pid_t tid = 0;
+	uint64_t clear_tid_addr = 0; // PR_GET_TID_ADDRESS
+	uint64_t ss_sp = 0, ss_size = 0; // sigaltstack
+	uint32_t ss_flags = 0;
+	uint32_t pdeath_sig = 0;     // PR_GET_PDEATHSIG
+	uint32_t secbits = 0;        // PR_GET_SECUREBITS
+};
+
+struct PosixTimerState {
+	ProcPosixTimer proc;
+	uint64_t isec = 0, insec = 0, vsec = 0, vnsec = 0; // timer_gettime: interval, value
+	uint32_t overrun = 0;                               // timer_getoverrun
+};
+
+// What only the task can tell (parasite commands, remote system calls in the leader).
+struct TaskParasiteState {
+	parasite_sigacts_args sigacts{};
+	parasite_misc_args misc{};
+	uint64_t brk = 0;
+	bool child_subreaper = false;
+	std::vector<PosixTimerState> posix_timers;
+	std::vector<ThreadParasiteState> threads; // the leader first
+};
+
+struct DumpContext {
+	const Options &opts;
+	ImageDir &dir;
+	compel::SeizedProcess &proc;
+	FilesDumper &files;
+	PbArena arena;
+	XsaveLayout xsave_layout = XsaveLayout::from_cpuid();
+
+	pid_t pid() const { return proc.pid(); }
+};
+
+// dump-parasite.cc: infects the task, asks everything above, cures it.
+[[nodiscard]] Result<TaskParasiteState> collect_parasite_state(compel::SeizedProcess &proc);
+
+// dump-core.cc: core-TID.img of every thread (and seccomp.img when a thread has filters).
+[[nodiscard]] Result<> dump_cores(DumpContext &ctx, const TaskParasiteState &ps);
+
+// dump-mm.cc: mm-PID.img, pagemap-PID.img and pages-1.img.
+struct MemDumpResult {
+	uint64_t pages_scanned = 0, pages_skipped = 0, pages_written = 0;
+	uint32_t memdump_us = 0, memwrite_us = 0;
+};
+[[nodiscard]] Result<MemDumpResult> dump_mm(DumpContext &ctx, const TaskParasiteState &ps);
+
+} // namespace criu

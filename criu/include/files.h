@@ -1,0 +1,141 @@
+// File descriptors: the fd table of a task (fdinfo-<files_id>.img) and the files they point to
+// (files.img), dump side and restore side. Each fd kind is dumped by the row of a table keyed by
+// what the kernel reports (st_mode, device major, link text); regular files live in files-reg.cc.
+//
+// Images, as CRIU writes them:
+//   files.img            FileEntry {type, id, reg|tty|...}, one per open file description
+//                        (fds that share one, found with kcmp(KCMP_FILE), share the id).
+//                        reg.name is the absolute path ("/dev/null"), reg.flags the f_flags as
+//                        /proc/PID/fdinfo shows them, reg.pos, reg.mode (st_mode), reg.size for
+//                        regular files not opened O_WRONLY|O_APPEND (checked at restore).
+//   fdinfo-N.img         FdinfoEntry {id, flags = FD_CLOEXEC or 0 (fcntl F_GETFD), type, fd}.
+//   ghost-file-X.img     GhostFileEntry of a file deleted while open, then its contents: raw to
+//                        the end under 12 KiB, else ghost_chunk_entry + data pairs (holes kept).
+//   remap-fpath.img      RemapFilePathEntry {orig_id = reg id, remap_id = X, remap_type GHOST}.
+//
+// Terminals under --shell-job: the fd gets FileEntry {type TTY, tty {id, tty_info_id = the
+// terminal's index << 1, flags, fown, regf_id}} plus the REG entry regf_id naming its path
+// ("/dev/pts/3"), as CRIU does; no tty-info.img is written (the terminal is not restored: the
+// restored task gets criu's own terminal, dup()ed at the same fd number). Without --shell-job a
+// terminal fd fails the dump ("--shell-job is needed").
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "common/result.h"
+#include "common/unique-fd.h"
+#include "image-dir.h"
+#include "vma.h"
+
+namespace criu {
+
+struct FdParms;
+class RegFileDumper;
+class RegFileOpener;
+
+class FilesDumper {
+public:
+	// Opens files.img (ghost-file-N.img and remap-fpath.img are created when first needed).
+	[[nodiscard]] static Result<FilesDumper> create(ImageDir &dir);
+
+	// REG FileEntry id for a file mapping (via /proc/PID/map_files/<start>-<end>); the same file
+	// with the same flags (O_RDWR for writable shared mappings, else O_RDONLY) gets the same id.
+	[[nodiscard]] Result<uint32_t> dump_mapped_file(pid_t pid, const Vma &vma);
+	[[nodiscard]] Result<uint32_t> dump_exe(pid_t pid);
+	[[nodiscard]] Result<uint32_t> dump_cwd(pid_t pid);
+	[[nodiscard]] Result<uint32_t> dump_root(pid_t pid);
+	// Writes fdinfo-<files_id>.img for every open fd of pid. Fd kinds not supported yet fail
+	// with an error naming the pid, the fd and the kind.
+	[[nodiscard]] Result<> dump_fds(pid_t pid, uint32_t files_id, bool shell_job);
+	// Closes files.img and the ghost/remap images. Images not closed are incomplete.
+	[[nodiscard]] Result<> close();
+
+	// CRIU's --ghost-limit (bytes allocated to a deleted file); 1 MiB by default.
+	void set_ghost_limit(uint64_t bytes);
+
+	FilesDumper(FilesDumper &&) noexcept;
+	FilesDumper &operator=(FilesDumper &&) noexcept;
+	~FilesDumper();
+
+private:
+	// What the dumper knows of an fd already dumped (for kcmp-based sharing).
+	struct DumpedFd {
+		pid_t pid;
+		int fd;
+		uint64_t dev, ino;
+		uint32_t id, type;
+	};
+
+	FilesDumper(ImageDir &dir, std::unique_ptr<ImageWriter> files);
+	[[nodiscard]] Result<uint32_t> dump_path_file(FdParms &p);
+	[[nodiscard]] Result<std::pair<uint32_t, uint32_t>> dump_one_fd(FdParms &p, bool shell_job);
+	[[nodiscard]] Result<uint32_t> dump_tty(const FdParms &p);
+	std::optional<DumpedFd> find_shared(const FdParms &p) const;
+
+	ImageDir *dir_;
+	std::unique_ptr<ImageWriter> files_;
+	std::unique_ptr<RegFileDumper> reg_;
+	uint32_t next_id_ = 1;
+	std::vector<DumpedFd> dumped_;
+	std::map<std::tuple<uint64_t, uint64_t, uint32_t>, uint32_t> by_path_; // (dev, ino, flags) -> id
+};
+
+// Everything in files.img (+ ghost files and remaps), for restore.
+class FileTable {
+public:
+	[[nodiscard]] static Result<FileTable> load(ImageDir &dir);
+
+	// Opens REG entry id in this process (path, flags, position; ghost files recreated from
+	// their contents then unlinked, once, shared by later opens). flags_override replaces the
+	// stored open flags (file mappings: O_RDONLY or O_RDWR) and skips the seek.
+	[[nodiscard]] Result<UniqueFd> open_reg(uint32_t id, std::optional<int> flags_override = {}) const;
+
+	FileTable(FileTable &&) noexcept;
+	FileTable &operator=(FileTable &&) noexcept;
+	~FileTable();
+
+private:
+	friend class FdPlan;
+	FileTable();
+
+	std::map<uint32_t, PbMsg> entries_; // FileEntry by id
+	std::unique_ptr<RegFileOpener> reg_;
+};
+
+// One task's fd table, for restore.
+class FdPlan {
+public:
+	[[nodiscard]] static Result<FdPlan> load(ImageDir &dir, uint32_t files_id);
+
+	int max_fd() const { return fds_.empty() ? -1 : fds_.back(); }
+	const std::vector<int> &fds() const { return fds_; }
+
+	// Opens every fd in the calling process at its number (over whatever is there), with its
+	// position, flags and close-on-exec. The caller has moved its own fds above max_fd() first.
+	// shell_job: terminal fds get dup(tty_fd). Recreated ghost files stay open (close-on-exec)
+	// on hidden fds above max_fd(), as does anything of the caller's there: close them before
+	// the task runs (close_range(max_fd() + 1, ~0U, 0)).
+	[[nodiscard]] Result<> install(const FileTable &files, bool shell_job, int tty_fd) const;
+
+private:
+	struct Fd {
+		int fd;
+		uint32_t id, type, flags;
+	};
+	[[nodiscard]] Result<> install_one(const FileTable &files, const Fd &e, std::map<uint32_t, int> &opened,
+					   bool shell_job, int tty_fd) const;
+
+	std::string image_; // fdinfo-N.img, for messages
+	std::vector<Fd> entries_;
+	std::vector<int> fds_;
+};
+
+} // namespace criu

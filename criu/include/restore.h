@@ -1,0 +1,77 @@
+// criu restore, internal: a task's images read and checked up front, so that a missing or
+// corrupt image is refused before any process exists.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "common/result.h"
+#include "image-dir.h"
+#include "core.pb-c.h"
+#include "fs.pb-c.h"
+#include "mm.pb-c.h"
+#include "page-xfer.h"
+#include "seccomp.pb-c.h"
+
+namespace criu {
+
+struct ThreadImages {
+	pid_t tid = 0;
+	PbMsg core;
+	const CoreEntry &entry() const { return *pb_cast<CoreEntry>(core); }
+	const ThreadCoreEntry &thread_core() const { return *entry().thread_core; }
+};
+
+struct TaskImages {
+	pid_t pid = 0, pgid = 0, sid = 0;
+	PbMsg ids, mm, fs;
+	PbMsg seccomp;                     // seccomp.img, when a thread has filters
+	std::vector<ThreadImages> threads; // the leader first
+	uint32_t pages_id = 0;
+	std::vector<PageRun> pagemap;     // runs in pages-<pages_id>.img order
+	std::vector<PageRun> guards;      // MADV_GUARD_INSTALL guard pages
+
+	const CoreEntry &core() const { return threads.front().entry(); }
+	const TaskCoreEntry &tc() const { return *core().tc; }
+	const MmEntry &mm_entry() const { return *pb_cast<MmEntry>(mm); }
+	const TaskKobjIdsEntry &ids_entry() const { return *pb_cast<TaskKobjIdsEntry>(ids); }
+	const FsEntry &fs_entry() const { return *pb_cast<FsEntry>(fs); }
+	// Thread tid's filters, oldest first (empty unless it is in filter mode).
+	[[nodiscard]] Result<std::vector<const SeccompFilter *>> seccomp_chain(const ThreadImages &t) const;
+};
+
+// Reads inventory.img, pstree.img and the root task's core, ids, mm, fs and pagemap images.
+[[nodiscard]] Result<TaskImages> read_task_images(ImageDir &dir);
+
+} // namespace criu
+
+namespace criu {
+
+struct Options;
+class FileTable;
+class FdPlan;
+
+// What the restore of one task works from; everything read and checked before the fork.
+struct RestoreContext {
+	const Options &opts;
+	ImageDir &dir;
+	const TaskImages &task;
+	const FileTable &files;
+	const FdPlan &fds;
+};
+
+// The bootstrap area: where the child left the restorer, so that criu can finish from outside.
+struct Bootstrap {
+	uint64_t start = 0, size = 0;
+	uint64_t syscall_gadget = 0; // "syscall; int3" inside it
+};
+
+// In criu's child, which has the task's PID: waits for a byte on go_fd (criu traces it by then),
+// turns itself into the task up to the restorer's final trap, telling criu the Bootstrap on
+// report_fd just before it jumps into the restorer, and never returns. On failure it logs why
+// and exits.
+[[noreturn]] void restore_task(const RestoreContext &ctx, int go_fd, int report_fd);
+
+} // namespace criu

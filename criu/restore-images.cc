@@ -1,0 +1,123 @@
+// Reading a task's images before anything is restored.
+#define LOG_PREFIX "restore: "
+#include "restore.h"
+
+#include "common/log.h"
+#include "mem.h"
+#include "inventory.pb-c.h"
+#include "pagemap.pb-c.h"
+#include "pstree.pb-c.h"
+
+namespace criu {
+
+namespace {
+
+// The single entry of an image that must have exactly one.
+Result<PbMsg> read_one(ImageDir &dir, img::Kind kind, uint64_t id)
+{
+	ImageReader r = TRY(dir.open_image(kind, id));
+	auto msg = TRY(r.read());
+	if (!msg)
+		return fail(EINVAL, "{}: no entry", r.name());
+	if (TRY(r.read()))
+		return fail(EINVAL, "{}: more than one entry", r.name());
+	return std::move(*msg);
+}
+
+Result<> check_core(const ThreadImages &t, bool leader)
+{
+	const CoreEntry &c = t.entry();
+	if (c.mtype != CORE_ENTRY__MARCH__X86_64 || !c.thread_info || !c.thread_info->gpregs ||
+	    !c.thread_info->fpregs)
+		return fail(EINVAL, "core-{}.img: not an x86_64 thread with registers", t.tid);
+	if (!c.thread_core || !c.thread_core->creds)
+		return fail(EINVAL, "core-{}.img: no thread core or credentials", t.tid);
+	if (c.thread_info->gpregs->has_mode && c.thread_info->gpregs->mode != USER_X86_REGS_MODE__NATIVE)
+		return fail(EINVAL, "core-{}.img: 32-bit tasks are not supported", t.tid);
+	if (leader && !c.tc)
+		return fail(EINVAL, "core-{}.img: the leader has no task core", t.tid);
+	return {};
+}
+
+Result<> read_pagemap(ImageDir &dir, TaskImages &t)
+{
+	ImageReader r = TRY(dir.open_image(img::Kind::Pagemap, uint64_t(t.pid)));
+	auto head = TRY(r.read(&pagemap_head__descriptor));
+	if (!head)
+		return fail(EINVAL, "{}: no head", r.name());
+	t.pages_id = pb_cast<PagemapHead>(*head)->pages_id;
+	while (auto e = TRY(r.read())) {
+		const PagemapEntry &pe = *pb_cast<PagemapEntry>(*e);
+		if (pe.vaddr % 4096 || pe.nr_pages == 0)
+			return fail(EINVAL, "{}: bad entry at {:#x} ({} pages)", r.name(), pe.vaddr, pe.nr_pages);
+		if (pe.has_flags && (pe.flags & kPeGuard))
+			t.guards.push_back({pe.vaddr, pe.nr_pages});
+		else
+			t.pagemap.push_back({pe.vaddr, pe.nr_pages});
+	}
+	return {};
+}
+
+} // namespace
+
+Result<TaskImages> read_task_images(ImageDir &dir)
+{
+	auto inventory = TRY_CTX(read_one(dir, img::Kind::Inventory, 0), "not a complete checkpoint");
+	if (pb_cast<InventoryEntry>(inventory)->img_version != 2)
+		return fail(EINVAL, "inventory.img: image version {} is not supported",
+			    pb_cast<InventoryEntry>(inventory)->img_version);
+
+	ImageReader pstree = TRY(dir.open_image(img::Kind::Pstree));
+	auto root = TRY(pstree.read());
+	if (!root)
+		return fail(EINVAL, "pstree.img: no tasks");
+	if (TRY(pstree.read()))
+		return fail(EOPNOTSUPP, "pstree.img: process trees are not supported yet");
+	const PstreeEntry &pe = *pb_cast<PstreeEntry>(*root);
+	if (pe.n_threads == 0 || pe.threads[0] != pe.pid)
+		return fail(EINVAL, "pstree.img: task {} does not list itself as its first thread", pe.pid);
+
+	TaskImages t;
+	t.pid = pid_t(pe.pid);
+	t.pgid = pid_t(pe.pgid);
+	t.sid = pid_t(pe.sid);
+	for (size_t i = 0; i < pe.n_threads; i++) {
+		ThreadImages th{pid_t(pe.threads[i]), TRY(read_one(dir, img::Kind::Core, pe.threads[i]))};
+		TRY(check_core(th, i == 0));
+		t.threads.push_back(std::move(th));
+	}
+	t.ids = TRY(read_one(dir, img::Kind::Ids, uint64_t(t.pid)));
+	t.mm = TRY(read_one(dir, img::Kind::Mm, uint64_t(t.pid)));
+	t.fs = TRY(read_one(dir, img::Kind::Fs, uint64_t(t.pid)));
+	TRY(read_pagemap(dir, t));
+	bool filters = false;
+	for (const ThreadImages &th : t.threads)
+		filters |= th.thread_core().has_seccomp_mode && th.thread_core().seccomp_mode == SECCOMP_MODE__filter;
+	if (filters)
+		t.seccomp = TRY(read_one(dir, img::Kind::Seccomp, 0));
+	for (const ThreadImages &th : t.threads)
+		TRY(t.seccomp_chain(th));
+	return t;
+}
+
+Result<std::vector<const SeccompFilter *>> TaskImages::seccomp_chain(const ThreadImages &t) const
+{
+	const ThreadCoreEntry &tc = t.thread_core();
+	std::vector<const SeccompFilter *> chain;
+	if (!tc.has_seccomp_mode || tc.seccomp_mode != SECCOMP_MODE__filter)
+		return chain;
+	const SeccompEntry &e = *pb_cast<SeccompEntry>(seccomp);
+	for (uint32_t i = tc.seccomp_filter;; i = e.seccomp_filters[i]->prev) {
+		if (i >= e.n_seccomp_filters || chain.size() > e.n_seccomp_filters)
+			return fail(EINVAL, "seccomp.img: bad filter chain of thread {}", t.tid);
+		const SeccompFilter *f = e.seccomp_filters[i];
+		if (f->filter.len % 8 || f->filter.len == 0 || f->filter.len / 8 > 4096)
+			return fail(EINVAL, "seccomp.img: filter {} is not a BPF program", i);
+		chain.insert(chain.begin(), f);
+		if (!f->has_prev)
+			break;
+	}
+	return chain;
+}
+
+} // namespace criu

@@ -1,0 +1,316 @@
+// Premapping, filling and placing a task's memory (see restore-mem.h).
+#define LOG_PREFIX "restore-mem: "
+#include "restore-mem.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <thread>
+
+#include "common/log.h"
+#include "files.h"
+#include "shmem.h"
+#include "vma.h"
+
+namespace criu {
+
+namespace {
+
+constexpr uint64_t kPage = 4096;
+constexpr uint64_t kTaskSize = 0x7ffffffff000ull; // 47-bit user address space
+constexpr uint64_t kLowest = 1ull << 32;          // leave the low 4 GiB to the task
+constexpr int kMadvGuardInstall = 102;
+
+bool is_special(const VmaEntry &v)
+{
+	return v.status & (vma_status::kVdso | vma_status::kVvar | vma_status::kVsyscall);
+}
+
+bool is_vdso(uint32_t status) { return status & (vma_status::kVdso | vma_status::kVvar); }
+
+Result<> check_supported(const VmaEntry &v)
+{
+	constexpr uint32_t kinds = vma_status::kAnonPrivate | vma_status::kFilePrivate | vma_status::kFileShared |
+				   vma_status::kAnonShared;
+	constexpr uint32_t not_yet = vma_status::kUnsupported | vma_status::kSysvIpc | vma_status::kMemfd |
+				     vma_status::kAioRing | vma_status::kSocket;
+	if (!(v.status & vma_status::kRegular) || !(v.status & kinds) || (v.status & not_yet))
+		return fail(EOPNOTSUPP, "VMA {:#x}-{:#x} (status {:#x}) can't be restored yet", v.start, v.end,
+			    v.status);
+	if (v.start % kPage || v.end % kPage || v.end <= v.start || v.end > kTaskSize)
+		return fail(EINVAL, "VMA {:#x}-{:#x} is not a valid user range", v.start, v.end);
+	return {};
+}
+
+// Holes of the task's layout large enough for size, largest first.
+std::vector<std::pair<uint64_t, uint64_t>> holes(const MmEntry &mm, uint64_t size)
+{
+	std::vector<std::pair<uint64_t, uint64_t>> out;
+	uint64_t prev = kLowest;
+	auto add = [&](uint64_t end) {
+		if (end > prev && end - prev >= size)
+			out.emplace_back(prev, end);
+	};
+	for (size_t i = 0; i < mm.n_vmas; i++) {
+		const VmaEntry &v = *mm.vmas[i];
+		if (v.start >= kTaskSize)
+			continue;
+		add(std::min(v.start, kTaskSize));
+		prev = std::max(prev, v.end);
+	}
+	add(kTaskSize);
+	std::sort(out.begin(), out.end(),
+		  [](auto &a, auto &b) { return a.second - a.first > b.second - b.first; });
+	return out;
+}
+
+// Reserves size bytes in one of the holes, where this process has nothing mapped either.
+Result<uint64_t> reserve(const MmEntry &mm, uint64_t size)
+{
+	constexpr uint64_t kAlign = 2ull << 20;
+	for (auto [lo, hi] : holes(mm, size)) {
+		uint64_t top = (hi - size) & ~(kAlign - 1);
+		uint64_t mid = (lo + (hi - lo - size) / 2) & ~(kAlign - 1);
+		for (uint64_t at : {mid, top, lo}) {
+			if (at < lo || at + size > hi)
+				continue;
+			void *p = mmap(reinterpret_cast<void *>(at), size, PROT_NONE,
+				       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
+			if (p == reinterpret_cast<void *>(at))
+				return at;
+			if (p != MAP_FAILED)
+				munmap(p, size);
+		}
+	}
+	return fail(ENOMEM, "no room for {} bytes of premapped memory in the task's address space", size);
+}
+
+Result<> map_slot(const VmaEntry &v, uint64_t slot, const FileTable &files, ImageDir &dir, ShmemRestorer &shmem)
+{
+	void *at = reinterpret_cast<void *>(slot);
+	size_t len = v.end - v.start;
+	void *p;
+	if (v.status & vma_status::kAnonShared)
+		return shmem.map(v, slot, dir);
+	if (v.status & vma_status::kAnonPrivate) {
+		int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | (int(v.flags) & (MAP_GROWSDOWN | MAP_NORESERVE));
+		p = mmap(at, len, PROT_READ | PROT_WRITE, flags, -1, 0);
+	} else {
+		bool shared = v.status & vma_status::kFileShared;
+		int oflags = shared && (v.prot & PROT_WRITE) ? O_RDWR : O_RDONLY;
+		UniqueFd fd = TRY_CTX(files.open_reg(uint32_t(v.shmid), oflags), "file of VMA {:#x}-{:#x}", v.start, v.end);
+		int prot = shared ? int(v.prot) : PROT_READ | PROT_WRITE;
+		p = mmap(at, len, prot, (shared ? MAP_SHARED : MAP_PRIVATE) | MAP_FIXED, fd.get(), off_t(v.pgoff));
+	}
+	if (p != at)
+		return fail_errno("can't premap VMA {:#x}-{:#x}", v.start, v.end);
+	return {};
+}
+
+} // namespace
+
+Result<MemRestore> MemRestore::premap(const TaskImages &task, const FileTable &files, ImageDir &dir,
+					 size_t bootstrap_size)
+{
+	const MmEntry &mm = task.mm_entry();
+	MemRestore m;
+	m.bootstrap_size_ = (bootstrap_size + kPage - 1) & ~(kPage - 1);
+	uint64_t total = m.bootstrap_size_;
+	for (size_t i = 0; i < mm.n_vmas; i++) {
+		const VmaEntry &v = *mm.vmas[i];
+		if (is_special(v))
+			continue;
+		TRY_CTX(check_supported(v), "mm-{}.img", task.pid);
+		if (!m.vmas_.empty() && m.vmas_.back().vma->end > v.start)
+			return fail(EINVAL, "mm-{}.img: VMAs overlap or are out of order at {:#x}", task.pid, v.start);
+		m.vmas_.push_back({&v, total});
+		total += v.end - v.start;
+	}
+	m.size_ = total;
+	m.base_ = TRY(reserve(mm, total));
+	for (PremappedVma &pv : m.vmas_)
+		pv.slot += m.base_;
+	pr_debug("premap region {:#x}-{:#x}: bootstrap {} bytes, {} VMAs", m.base_, m.base_ + total,
+		 m.bootstrap_size_, m.vmas_.size());
+
+	void *boot = mmap(reinterpret_cast<void *>(m.base_), m.bootstrap_size_, PROT_READ | PROT_WRITE | PROT_EXEC,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	if (boot == MAP_FAILED)
+		return fail_errno("can't map the bootstrap area");
+	ShmemRestorer shmem;
+	for (const PremappedVma &pv : m.vmas_)
+		TRY_CTX(map_slot(*pv.vma, pv.slot, files, dir, shmem), "mm-{}.img", task.pid);
+	return m;
+}
+
+namespace {
+
+// A run of pages to read, already split at VMA boundaries.
+struct Piece {
+	uint8_t *dst;
+	uint64_t index, pages; // in the pages image
+};
+
+Result<std::vector<Piece>> pieces_of(const TaskImages &task, const std::vector<PremappedVma> &vmas)
+{
+	std::vector<Piece> out;
+	uint64_t index = 0;
+	for (const PageRun &run : task.pagemap) {
+		uint64_t addr = run.vaddr, end = run.vaddr + run.nr_pages * kPage;
+		while (addr < end) {
+			auto it = std::upper_bound(vmas.begin(), vmas.end(), addr,
+						   [](uint64_t a, const PremappedVma &pv) { return a < pv.vma->end; });
+			if (it == vmas.end() || it->vma->start > addr)
+				return fail(EINVAL, "pagemap-{}.img: page {:#x} is in no restorable VMA", task.pid, addr);
+			uint64_t n = (std::min(end, it->vma->end) - addr) / kPage;
+			out.push_back({reinterpret_cast<uint8_t *>(it->slot + (addr - it->vma->start)), index, n});
+			index += n;
+			addr += n * kPage;
+		}
+	}
+	return out;
+}
+
+// Fresh anonymous memory costs more to fault in than to fill: a second thread faults pieces in
+// (MADV_POPULATE_WRITE) ahead of the reader, so the two overlap.
+class Populator {
+public:
+	explicit Populator(const std::vector<Piece> &pieces) : pieces_(pieces), thread_([this] { run(); }) {}
+	~Populator()
+	{
+		stop_ = true;
+		thread_.join();
+	}
+	// Waits until piece i is faulted in (or the populator gave up on it).
+	void wait_for(size_t i)
+	{
+		for (size_t d = done_.load(); d <= i; d = done_.load())
+			done_.wait(d);
+	}
+
+private:
+	static constexpr uint64_t kChunk = 1024; // pages: a piece is populated in chunks
+
+	void run()
+	{
+		for (size_t i = 0; i < pieces_.size() && !stop_; i++) {
+			const Piece &p = pieces_[i];
+			for (uint64_t off = 0; off < p.pages && !stop_; off += kChunk)
+				madvise(p.dst + off * kPage, std::min(kChunk, p.pages - off) * kPage, MADV_POPULATE_WRITE);
+			done_ = i + 1;
+			done_.notify_one();
+		}
+		done_ = pieces_.size();
+		done_.notify_one();
+	}
+
+	const std::vector<Piece> &pieces_;
+	std::atomic<size_t> done_{0};
+	std::atomic<bool> stop_{false};
+	std::thread thread_;
+};
+
+} // namespace
+
+Result<> MemRestore::fill(const TaskImages &task, PagesReader &pages)
+{
+	std::vector<Piece> pieces = TRY(pieces_of(task, vmas_));
+	uint64_t total = 0;
+	{
+		Populator populator(pieces);
+		for (size_t i = 0; i < pieces.size(); i++) {
+			const Piece &p = pieces[i];
+			populator.wait_for(i);
+			TRY_CTX(pages.read(p.index, {p.dst, p.pages * kPage}), "pages of {:#x}",
+				reinterpret_cast<uint64_t>(p.dst));
+			total += p.pages;
+		}
+	}
+	for (const PageRun &g : task.guards) {
+		auto it = std::upper_bound(vmas_.begin(), vmas_.end(), g.vaddr,
+					   [](uint64_t a, const PremappedVma &pv) { return a < pv.vma->end; });
+		if (it == vmas_.end() || it->vma->start > g.vaddr || g.vaddr + g.nr_pages * kPage > it->vma->end)
+			return fail(EINVAL, "pagemap-{}.img: guard pages at {:#x} are in no restorable VMA", task.pid,
+				    g.vaddr);
+		if (madvise(reinterpret_cast<void *>(it->slot + (g.vaddr - it->vma->start)), g.nr_pages * kPage,
+			    kMadvGuardInstall))
+			return fail_errno("can't install guard pages at {:#x}", g.vaddr);
+	}
+	for (const PremappedVma &pv : vmas_) {
+		const VmaEntry &v = *pv.vma;
+		auto *at = reinterpret_cast<void *>(pv.slot);
+		if (mprotect(at, v.end - v.start, int(v.prot)))
+			return fail_errno("mprotect of VMA {:#x}-{:#x}", v.start, v.end);
+		for (int advice = 0; v.has_madv && advice < 64; advice++) {
+			if ((v.madv & (1ull << advice)) && madvise(at, v.end - v.start, advice))
+				return fail_errno("madvise({}) of VMA {:#x}-{:#x}", advice, v.start, v.end);
+		}
+	}
+	pr_info("{} pages read into {} VMAs", total, vmas_.size());
+	return {};
+}
+
+Result<std::vector<rst_move>> MemRestore::moves(const TaskImages &task) const
+{
+	const MmEntry &mm = task.mm_entry();
+	std::vector<Vma> mine;
+	for (Vma &v : TRY(parse_maps(getpid())))
+		if (is_vdso(v.status))
+			mine.push_back(std::move(v));
+	std::vector<const VmaEntry *> theirs;
+	for (size_t i = 0; i < mm.n_vmas; i++)
+		if (is_vdso(mm.vmas[i]->status))
+			theirs.push_back(mm.vmas[i]);
+
+	std::vector<rst_move> out;
+	if (!theirs.empty()) {
+		bool same = mine.size() == theirs.size();
+		for (size_t i = 0; same && i < mine.size(); i++)
+			same = mine[i].size() == theirs[i]->end - theirs[i]->start &&
+			       mine[i].start - mine[0].start == theirs[i]->start - theirs[0]->start;
+		if (!same)
+			return fail(EOPNOTSUPP, "mm-{}.img: the task's vdso/vvar layout differs from this kernel's "
+						"(checkpointed on another kernel?)", task.pid);
+		// Pieces keep their order and spacing: move them so none lands on one not yet moved.
+		bool up = theirs[0]->start > mine[0].start;
+		for (size_t k = 0; k < mine.size(); k++) {
+			size_t i = up ? mine.size() - 1 - k : k;
+			if (mine[i].start != theirs[i]->start)
+				out.push_back({mine[i].start, theirs[i]->start, mine[i].size()});
+		}
+	}
+	for (const PremappedVma &pv : vmas_)
+		out.push_back({pv.slot, pv.vma->start, pv.vma->end - pv.vma->start});
+	return out;
+}
+
+Result<std::vector<rst_range>> MemRestore::unmap_list(const TaskImages &task) const
+{
+	// Keep the region, and the vdso/vvar when the task has them (they are moved, not unmapped).
+	std::vector<rst_range> keep{{base_, size_}};
+	bool task_has_vdso = false;
+	const MmEntry &mm = task.mm_entry();
+	for (size_t i = 0; i < mm.n_vmas; i++)
+		task_has_vdso |= is_vdso(mm.vmas[i]->status);
+	if (task_has_vdso)
+		for (const Vma &v : TRY(parse_maps(getpid())))
+			if (is_vdso(v.status))
+				keep.push_back({v.start, v.size()});
+	std::sort(keep.begin(), keep.end(), [](auto &a, auto &b) { return a.start < b.start; });
+
+	std::vector<rst_range> out;
+	uint64_t at = 0;
+	for (const rst_range &k : keep) {
+		if (k.start > at)
+			out.push_back({at, k.start - at});
+		at = std::max(at, k.start + k.len);
+	}
+	if (at < kTaskSize)
+		out.push_back({at, kTaskSize - at});
+	return out;
+}
+
+} // namespace criu

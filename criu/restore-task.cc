@@ -1,0 +1,419 @@
+// criu's child becoming the task: memory, files, fs, signal dispositions, limits, then the
+// restorer blob (see restore.h).
+#define LOG_PREFIX "restore: "
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/personality.h>
+#include <sys/resource.h>
+#include <linux/seccomp.h>
+#include <sys/rseq.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstring>
+
+#include "common/log.h"
+#include "common/xio.h"
+#include "files.h"
+#include "options.h"
+#include "restore-mem.h"
+#include "restore.h"
+#include "restorer-abi.h"
+#include "restorer-blob.h"
+
+namespace criu {
+
+namespace {
+
+constexpr size_t kAlign = 64;
+
+size_t align_up(size_t v, size_t a) { return (v + a - 1) & ~(a - 1); }
+
+// Allocations inside the bootstrap area, which is mapped at its final address in this process:
+// a pointer here is the address the restorer sees.
+class Arena {
+public:
+	Arena(uint64_t base, size_t size) : base_(base), size_(size) {}
+	// Zeroed room for n T's; running out is a bug in args_size().
+	template <typename T> T *alloc(size_t n = 1)
+	{
+		off_ = align_up(off_, kAlign);
+		size_t bytes = n * sizeof(T);
+		if (off_ + bytes > size_) {
+			pr_err("bootstrap arguments overflow: {} + {} > {}", off_, bytes, size_);
+			_exit(1);
+		}
+		T *p = reinterpret_cast<T *>(base_ + off_);
+		std::memset(static_cast<void *>(p), 0, bytes);
+		off_ += bytes;
+		return p;
+	}
+	uint64_t addr(const void *p) const { return reinterpret_cast<uint64_t>(p); }
+
+private:
+	uint64_t base_;
+	size_t size_;
+	size_t off_ = 0;
+};
+
+size_t nr_siginfo(const SignalQueueEntry *q) { return q ? q->n_signals : 0; }
+
+size_t args_size(const TaskImages &t, size_t nr_fds)
+{
+	size_t n = sizeof(rst_args) + t.threads.size() * sizeof(rst_thread) +
+		   (t.mm_entry().n_vmas + 8) * sizeof(rst_move) + 16 * sizeof(rst_range) +
+		   (nr_fds + 2) * sizeof(rst_range) + t.mm_entry().n_mm_saved_auxv * 8 +
+		   nr_siginfo(t.tc().signals_s) * RST_SIGINFO_SIZE +
+		   (t.tc().timers ? t.tc().timers->n_posix : 0) * sizeof(rst_posix_timer);
+	for (const ThreadImages &th : t.threads) {
+		n += nr_siginfo(th.thread_core().signals_p) * RST_SIGINFO_SIZE +
+		     th.thread_core().creds->n_groups * 4 + 4 * kAlign;
+		for (const SeccompFilter *f : t.seccomp_chain(th).value_or(std::vector<const SeccompFilter *>{}))
+			n += f->filter.len + sizeof(rst_seccomp_filter) + 2 * kAlign;
+	}
+	return n + 16 * kAlign;
+}
+
+size_t blob_size() { return align_up(restorer_blob_mem_size, 4096); }
+
+size_t bootstrap_size(const TaskImages &t, size_t nr_fds)
+{
+	return blob_size() + align_up(args_size(t, nr_fds), 4096) + t.threads.size() * RST_THREAD_STACK_SIZE;
+}
+
+[[noreturn]] void die(const Error &e)
+{
+	pr_err("{}", e.describe());
+	_exit(1);
+}
+
+template <typename T> T must(Result<T> r)
+{
+	if (!r)
+		die(r.error());
+	return std::move(*r);
+}
+inline void must(Result<> r)
+{
+	if (!r)
+		die(r.error());
+}
+
+uint64_t copy_siginfo(Arena &a, const SignalQueueEntry *q, uint32_t &n)
+{
+	n = uint32_t(nr_siginfo(q));
+	if (!n)
+		return 0;
+	auto *dst = a.alloc<uint8_t>(n * RST_SIGINFO_SIZE);
+	for (uint32_t i = 0; i < n; i++) {
+		const ProtobufCBinaryData &b = q->signals[i]->siginfo;
+		std::memcpy(dst + i * RST_SIGINFO_SIZE, b.data, std::min<size_t>(b.len, RST_SIGINFO_SIZE));
+	}
+	return a.addr(dst);
+}
+
+Result<> fill_creds(Arena &a, const CredsEntry &c, rst_creds &out, pid_t tid)
+{
+	if (c.n_cap_inh != 2 || c.n_cap_prm != 2 || c.n_cap_eff != 2 || c.n_cap_bnd != 2)
+		return fail(EINVAL, "core-{}.img: capability sets are not two words", tid);
+	out = rst_creds{c.uid, c.gid, c.euid, c.egid, c.suid, c.sgid, c.fsuid, c.fsgid};
+	for (int i = 0; i < 2; i++) {
+		out.cap_inh[i] = c.cap_inh[i], out.cap_prm[i] = c.cap_prm[i];
+		out.cap_eff[i] = c.cap_eff[i], out.cap_bnd[i] = c.cap_bnd[i];
+		out.cap_amb[i] = c.n_cap_amb == 2 ? c.cap_amb[i] : 0;
+	}
+	out.no_new_privs = c.has_no_new_privs && c.no_new_privs;
+	out.secbits = c.secbits;
+	out.ngroups = uint32_t(c.n_groups);
+	auto *groups = a.alloc<uint32_t>(c.n_groups);
+	std::memcpy(groups, c.groups, c.n_groups * 4);
+	out.groups = a.addr(groups);
+	std::string last = TRY(xio::read_file("/proc/sys/kernel/cap_last_cap"));
+	out.last_cap = uint32_t(std::stoul(last));
+	return {};
+}
+
+Result<> fill_thread(Arena &a, const TaskImages &task, const ThreadImages &th, rst_thread &t, uint64_t stack_top)
+{
+	const CoreEntry &c = th.entry();
+	const ThreadCoreEntry &tc = th.thread_core();
+	t.tid = th.tid;
+	t.stack_top = stack_top;
+	t.siginfo = copy_siginfo(a, tc.signals_p, t.nr_siginfo);
+	t.ss_flags = SS_DISABLE;
+	if (tc.sas && !(tc.sas->ss_flags & SS_DISABLE)) {
+		t.ss_sp = tc.sas->ss_sp, t.ss_size = tc.sas->ss_size;
+		t.ss_flags = int32_t(tc.sas->ss_flags & ~SS_ONSTACK);
+	}
+	t.clear_tid_addr = c.thread_info->clear_tid_addr;
+	t.robust_list = tc.futex_rla, t.robust_len = tc.futex_rla_len;
+	if (tc.rseq_entry && tc.rseq_entry->rseq_abi_pointer) {
+		t.rseq_addr = tc.rseq_entry->rseq_abi_pointer;
+		t.rseq_len = tc.rseq_entry->rseq_abi_size;
+		t.rseq_sig = tc.rseq_entry->signature;
+	}
+	const char *comm = tc.comm ? tc.comm : (c.tc ? c.tc->comm : "");
+	std::strncpy(t.comm, comm, sizeof(t.comm) - 1);
+	if (tc.has_seccomp_mode)
+		t.seccomp_mode = int32_t(tc.seccomp_mode);
+	std::vector<const SeccompFilter *> chain = TRY(task.seccomp_chain(th));
+	auto *filters = a.alloc<rst_seccomp_filter>(chain.size());
+	for (size_t i = 0; i < chain.size(); i++) {
+		auto *insns = a.alloc<uint8_t>(chain[i]->filter.len);
+		std::memcpy(insns, chain[i]->filter.data, chain[i]->filter.len);
+		// TSYNC and NEW_LISTENER make no sense per thread: every thread gets its own chain here.
+		uint32_t flags = chain[i]->has_flags ? chain[i]->flags & (SECCOMP_FILTER_FLAG_LOG | SECCOMP_FILTER_FLAG_SPEC_ALLOW) : 0;
+		filters[i] = {a.addr(insns), uint32_t(chain[i]->filter.len / 8), flags};
+	}
+	t.seccomp = a.addr(filters);
+	t.nr_seccomp = uint32_t(chain.size());
+	return fill_creds(a, *tc.creds, t.creds, th.tid);
+}
+
+void fill_itimer(rst_itimer &out, const ItimerEntry *e)
+{
+	if (e)
+		out = rst_itimer{int64_t(e->isec), int64_t(e->iusec), int64_t(e->vsec), int64_t(e->vusec)};
+}
+
+// Every fd but the task's is closed at the end (criu's log, the report pipe, the exe file...).
+std::vector<rst_range> fds_to_close(const std::vector<int> &keep)
+{
+	std::vector<rst_range> out;
+	uint64_t at = 0;
+	for (int fd : keep) {
+		if (uint64_t(fd) > at)
+			out.push_back({at, uint64_t(fd) - at});
+		at = uint64_t(fd) + 1;
+	}
+	out.push_back({at, (1ull << 31) - at});
+	return out;
+}
+
+template <typename T> uint64_t copy_table(Arena &a, const std::vector<T> &v)
+{
+	T *dst = a.alloc<T>(v.size());
+	std::copy(v.begin(), v.end(), dst);
+	return a.addr(dst);
+}
+
+Result<rst_args *> fill_args(const RestoreContext &ctx, const MemRestore &mem, Arena &a, int exe_fd)
+{
+	const TaskImages &task = ctx.task;
+	const MmEntry &mm = task.mm_entry();
+	rst_args *args = a.alloc<rst_args>();
+	args->bootstrap = {mem.bootstrap(), mem.bootstrap_size()};
+	args->pid = task.pid;
+	args->log_fd = log::fd();
+
+	auto *threads = a.alloc<rst_thread>(task.threads.size());
+	uint64_t stacks = mem.bootstrap() + mem.bootstrap_size();
+	for (size_t i = 0; i < task.threads.size(); i++)
+		TRY(fill_thread(a, task, task.threads[i], threads[i], stacks - i * RST_THREAD_STACK_SIZE));
+	args->threads = a.addr(threads);
+	args->nr_threads = uint32_t(task.threads.size());
+	args->shared_siginfo = copy_siginfo(a, task.tc().signals_s, args->nr_shared_siginfo);
+
+	std::vector<rst_move> moves = TRY(mem.moves(task));
+	args->moves = copy_table(a, moves);
+	args->nr_moves = uint32_t(moves.size());
+
+	rst_mm_map &m = args->mm;
+	m = rst_mm_map{mm.mm_start_code, mm.mm_end_code, mm.mm_start_data, mm.mm_end_data, mm.mm_start_brk,
+		       mm.mm_brk, mm.mm_start_stack, mm.mm_arg_start, mm.mm_arg_end, mm.mm_env_start,
+		       mm.mm_env_end};
+	auto *auxv = a.alloc<uint64_t>(mm.n_mm_saved_auxv);
+	std::copy(mm.mm_saved_auxv, mm.mm_saved_auxv + mm.n_mm_saved_auxv, auxv);
+	m.auxv = a.addr(auxv);
+	m.auxv_size = uint32_t(mm.n_mm_saved_auxv * 8);
+	m.exe_fd = uint32_t(exe_fd);
+
+	const TaskCoreEntry &tc = task.tc();
+	if (tc.timers) {
+		fill_itimer(args->itimers[0], tc.timers->real);
+		fill_itimer(args->itimers[1], tc.timers->virt);
+		fill_itimer(args->itimers[2], tc.timers->prof);
+	}
+	if (tc.timers && tc.timers->n_posix) {
+		auto *pt = a.alloc<rst_posix_timer>(tc.timers->n_posix);
+		for (size_t i = 0; i < tc.timers->n_posix; i++) {
+			const PosixTimerEntry &e = *tc.timers->posix[i];
+			pt[i] = rst_posix_timer{int32_t(e.it_id), int32_t(e.clock_id), int32_t(e.si_signo),
+						int32_t(e.it_sigev_notify), e.has_notify_thread_id ? e.notify_thread_id : 0,
+						0, e.sival_ptr, int64_t(e.isec), int64_t(e.insec), int64_t(e.vsec),
+						int64_t(e.vnsec)};
+		}
+		args->posix_timers = a.addr(pt);
+		args->nr_posix_timers = uint32_t(tc.timers->n_posix);
+	}
+	const ThreadCoreEntry &leader = task.threads.front().thread_core();
+	args->pdeath_sig = int32_t(leader.has_pdeath_sig ? leader.pdeath_sig : 0);
+	args->dumpable = mm.has_dumpable ? mm.dumpable : 1;
+	args->child_subreaper = tc.has_child_subreaper && tc.child_subreaper;
+
+	std::vector<rst_range> closing = fds_to_close(ctx.fds.fds());
+	args->close_fds = copy_table(a, closing);
+	args->nr_close = uint32_t(closing.size());
+	return args;
+}
+
+// Signal dispositions, with the task's own sa_restorer (glibc's sigaction would put its own).
+Result<> restore_sigactions(const TaskCoreEntry &tc)
+{
+	struct KernelSigaction {
+		uint64_t handler, flags, restorer, mask;
+	};
+	std::vector<int> sigs; // the order of the image: every signal but SIGKILL and SIGSTOP
+	for (int sig = 1; sig <= 64; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			sigs.push_back(sig);
+	if (tc.n_sigactions > sigs.size())
+		return fail(EINVAL, "core-{}.img: {} signal actions", getpid(), tc.n_sigactions);
+	for (size_t i = 0; i < tc.n_sigactions; i++) {
+		int sig = sigs[i];
+		const SaEntry &e = *tc.sigactions[i];
+		KernelSigaction ka{e.sigaction, e.flags, e.restorer, e.mask};
+		if (syscall(SYS_rt_sigaction, sig, &ka, nullptr, 8) < 0)
+			return fail_errno("core-{}.img: can't restore the action of signal {}", getpid(), sig);
+	}
+	return {};
+}
+
+Result<> restore_rlimits(const TaskCoreEntry &tc)
+{
+	if (!tc.rlimits)
+		return {};
+	for (size_t r = 0; r < tc.rlimits->n_rlimits; r++) {
+		rlimit lim{tc.rlimits->rlimits[r]->cur, tc.rlimits->rlimits[r]->max};
+		if (setrlimit(__rlimit_resource(r), &lim) < 0)
+			pr_warn("can't set resource limit {} to {}/{}: {}", r, lim.rlim_cur, lim.rlim_max,
+				strerror(errno));
+	}
+	return {};
+}
+
+// glibc registered rseq for this thread; the area is about to be unmapped.
+Result<> unregister_rseq()
+{
+	if (__rseq_size == 0)
+		return {};
+	auto *area = reinterpret_cast<char *>(__builtin_thread_pointer()) + __rseq_offset;
+	for (unsigned len : {32u, __rseq_size})
+		if (syscall(SYS_rseq, area, len, RSEQ_FLAG_UNREGISTER, RSEQ_SIG) == 0)
+			return {};
+	return fail_errno("can't unregister criu's rseq area");
+}
+
+Result<> restore_fs(const RestoreContext &ctx)
+{
+	const FsEntry &fs = ctx.task.fs_entry();
+	UniqueFd root = TRY_CTX(ctx.files.open_reg(fs.root_id, O_RDONLY | O_DIRECTORY), "root of {}", ctx.task.pid);
+	UniqueFd cwd = TRY_CTX(ctx.files.open_reg(fs.cwd_id, O_RDONLY | O_DIRECTORY), "cwd of {}", ctx.task.pid);
+	struct stat here, there;
+	if (stat("/", &here) || fstat(root.get(), &there))
+		return fail_errno("can't stat the root directory");
+	if (here.st_dev != there.st_dev || here.st_ino != there.st_ino) {
+		if (fchdir(root.get()) || chroot("."))
+			return fail_errno("can't change root of {}", ctx.task.pid);
+	}
+	if (fchdir(cwd.get()))
+		return fail_errno("can't change the working directory of {}", ctx.task.pid);
+	if (fs.has_umask)
+		umask(fs.umask);
+	return {};
+}
+
+// An fd of ours that must survive FdPlan::install: moved above every fd of the task.
+Result<int> lift(int fd, int above)
+{
+	int moved = fcntl(fd, F_DUPFD_CLOEXEC, above + 1);
+	if (moved < 0)
+		return fail_errno("can't move fd {} above {}", fd, above);
+	close(fd);
+	return moved;
+}
+
+[[noreturn]] void jump(uint64_t entry, uint64_t stack_top, rst_args *args)
+{
+	__asm__ volatile("mov %0, %%rsp\n\tjmp *%1\n" : : "r"(stack_top), "r"(entry), "D"(args) : "memory");
+	__builtin_unreachable();
+}
+
+// Session and process group: the task's own (it led them), or criu's when it shares them.
+Result<> restore_session(const RestoreContext &ctx)
+{
+	const TaskImages &t = ctx.task;
+	if (t.sid == t.pid) {
+		if (setsid() < 0)
+			return fail_errno("can't make {} a session leader", t.pid);
+	} else if (t.sid != getsid(0)) {
+		if (!ctx.opts.shell_job)
+			return fail(EINVAL, "task {} is in session {}, which is not in the checkpoint (use --shell-job)",
+				    t.pid, t.sid);
+		pr_warn("task {}: joins criu's session {} instead of {} (--shell-job)", t.pid, getsid(0), t.sid);
+	}
+	if (t.pgid == t.pid && getpgrp() != t.pid && setpgid(0, 0) < 0)
+		return fail_errno("can't make {} a process group leader", t.pid);
+	if (t.pgid != t.pid && t.pgid != getpgrp() && setpgid(0, t.pgid) < 0)
+		pr_warn("task {}: can't join process group {}: {}", t.pid, t.pgid, strerror(errno));
+	return {};
+}
+
+void become_task(const RestoreContext &ctx, int report_fd)
+{
+	const TaskImages &task = ctx.task;
+	must(restore_session(ctx));
+	if (personality(task.tc().personality) < 0)
+		die(Error(errno, fmt::format("can't set personality {:#x}", task.tc().personality)));
+
+	MemRestore mem = must(MemRestore::premap(task, ctx.files, ctx.dir, bootstrap_size(task, ctx.fds.fds().size())));
+	{
+		PagesReader pages = must(ctx.dir.open_pages(task.pages_id));
+		must(mem.fill(task, pages));
+	}
+	std::memcpy(reinterpret_cast<void *>(mem.bootstrap()), restorer_blob, restorer_blob_size);
+
+	int top = std::max(ctx.fds.max_fd(), 2);
+	int exe = must(ctx.files.open_reg(task.mm_entry().exe_file_id, O_RDONLY)).release();
+	exe = must(lift(exe, top));
+	report_fd = must(lift(report_fd, top));
+	log::set_fd(must(lift(dup(log::fd()), top)));
+	int tty = isatty(STDIN_FILENO) ? must(lift(dup(STDIN_FILENO), top)) : -1;
+	must(restore_fs(ctx));
+	must(ctx.fds.install(ctx.files, ctx.opts.shell_job, tty));
+
+	must(restore_sigactions(task.tc()));
+	Arena arena(mem.bootstrap() + blob_size(), align_up(args_size(task, ctx.fds.fds().size()), 4096));
+	rst_args *args = must(fill_args(ctx, mem, arena, exe));
+	must(restore_rlimits(task.tc()));
+	must(unregister_rseq());
+
+	// Last: nothing may be mapped after the list of what to unmap is made.
+	std::vector<rst_range> unmap = must(mem.unmap_list(task));
+	args->unmap = copy_table(arena, unmap);
+	args->nr_unmap = uint32_t(unmap.size());
+	Bootstrap b{mem.bootstrap(), mem.bootstrap_size(), mem.bootstrap() + restorer_rst_syscall_gadget_offset};
+	must(xio::write_full(BorrowedFd(report_fd), xio::as_bytes(&b, sizeof(b))));
+	pr_info("jumping into the restorer at {:#x}", mem.bootstrap());
+	jump(mem.bootstrap() + restorer_restorer_entry_offset, reinterpret_cast<rst_thread *>(args->threads)->stack_top,
+	     args);
+}
+
+} // namespace
+
+void restore_task(const RestoreContext &ctx, int go_fd, int report_fd)
+{
+	char go;
+	if (read(go_fd, &go, 1) != 1)
+		_exit(1); // criu is gone
+	close(go_fd);
+	sigset_t all;
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, nullptr);
+	become_task(ctx, report_fd);
+	_exit(1);
+}
+
+} // namespace criu

@@ -1,0 +1,136 @@
+// Shared anonymous memory, dump and restore (see shmem.h).
+#define LOG_PREFIX "shmem: "
+#include "shmem.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <map>
+
+#include "common/log.h"
+#include "common/xio.h"
+#include "pagemap.pb-c.h"
+
+namespace criu {
+
+namespace {
+
+constexpr uint64_t kPage = 4096;
+constexpr uint64_t kBatch = 1024; // pages per write
+
+// Allocated ranges [off, end) of the segment seen through fd, within [from, to).
+Result<std::vector<std::pair<uint64_t, uint64_t>>> data_ranges(int fd, uint64_t from, uint64_t to,
+								const std::string &path)
+{
+	std::vector<std::pair<uint64_t, uint64_t>> out;
+	for (uint64_t at = from; at < to;) {
+		off_t data = lseek(fd, off_t(at), SEEK_DATA);
+		if (data < 0 && errno == ENXIO)
+			break;
+		if (data < 0)
+			return fail_errno("{}: SEEK_DATA", path);
+		if (uint64_t(data) >= to)
+			break;
+		off_t hole = lseek(fd, data, SEEK_HOLE);
+		if (hole < 0)
+			return fail_errno("{}: SEEK_HOLE", path);
+		uint64_t end = std::min<uint64_t>(uint64_t(hole), to);
+		out.emplace_back(uint64_t(data) & ~(kPage - 1), (end + kPage - 1) & ~(kPage - 1));
+		at = end;
+	}
+	return out;
+}
+
+Result<uint64_t> dump_segment(pid_t pid, const Vma &v, ImageDir &dir, uint32_t pages_id)
+{
+	std::string path = fmt::format("/proc/{}/map_files/{:x}-{:x}", pid, v.start, v.end);
+	UniqueFd fd = TRY(xio::open(path, O_RDONLY));
+	auto ranges = TRY(data_ranges(fd.get(), v.pgoff, v.pgoff + v.size(), path));
+
+	ImageWriter pagemap = TRY(dir.create_image(img::Kind::ShmemPagemap, v.ino));
+	PagemapHead head = PAGEMAP_HEAD__INIT;
+	head.pages_id = pages_id;
+	TRY(pagemap.write(head.base));
+	for (auto [off, end] : ranges) {
+		PagemapEntry e = PAGEMAP_ENTRY__INIT;
+		e.vaddr = off;
+		e.nr_pages = uint32_t((end - off) / kPage);
+		TRY(pagemap.write(e.base));
+	}
+	TRY(pagemap.close());
+
+	PagesWriter pages = TRY(dir.create_pages(pages_id));
+	std::vector<uint8_t> buf(kBatch * kPage);
+	uint64_t written = 0;
+	for (auto [off, end] : ranges) {
+		for (uint64_t at = off; at < end;) {
+			size_t n = std::min<uint64_t>(end - at, buf.size());
+			if (TRY_CTX(xio::pread_full(fd.borrow(), xio::as_writable_bytes(buf.data(), n), off_t(at)), "{}", path) != n)
+				return fail(EIO, "{}: short read at {:#x}", path, at);
+			TRY(pages.write(std::span<uint8_t>(buf.data(), n)));
+			written += n / kPage;
+			at += n;
+		}
+	}
+	TRY(pages.close());
+	return written;
+}
+
+} // namespace
+
+Result<uint64_t> dump_shmem(pid_t pid, const std::vector<Vma> &vmas, ImageDir &dir)
+{
+	std::map<uint64_t, uint32_t> done; // shmid -> pages id
+	uint64_t pages = 0;
+	for (const Vma &v : vmas) {
+		if (!v.is(vma_status::kAnonShared) || v.is(vma_status::kSysvIpc))
+			continue;
+		if (done.count(v.ino)) {
+			pr_warn("{}: segment {} is mapped twice; the mappings won't share it after restore", pid, v.ino);
+			continue;
+		}
+		uint32_t id = kShmemPagesIdBase + uint32_t(done.size());
+		pages += TRY_CTX(dump_segment(pid, v, dir, id), "shared memory {:#x}-{:#x} of {}", v.start, v.end, pid);
+		done[v.ino] = id;
+	}
+	return pages;
+}
+
+Result<> ShmemRestorer::map(const VmaEntry &v, uint64_t slot, ImageDir &dir)
+{
+	uint64_t size = v.end - v.start;
+	void *at = reinterpret_cast<void *>(slot);
+	if (auto it = segments_.find(v.shmid); it != segments_.end()) {
+		const Segment &s = it->second;
+		if (v.pgoff < s.pgoff || v.pgoff + size > s.pgoff + s.size)
+			return fail(EOPNOTSUPP, "VMA {:#x}-{:#x} maps shared memory {} beyond its first mapping", v.start,
+				    v.end, v.shmid);
+		std::string path = fmt::format("/proc/self/map_files/{:x}-{:x}", s.slot, s.slot + s.size);
+		UniqueFd fd = TRY(xio::open(path, O_RDWR));
+		if (mmap(at, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd.get(), off_t(v.pgoff - s.pgoff)) != at)
+			return fail_errno("can't map shared memory {} again at {:#x}", v.shmid, v.start);
+		return {};
+	}
+	segments_[v.shmid] = Segment{slot, v.pgoff, size};
+	if (mmap(at, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED, -1, 0) != at)
+		return fail_errno("can't map shared memory for {:#x}-{:#x}", v.start, v.end);
+
+	ImageReader pagemap = TRY(dir.open_image(img::Kind::ShmemPagemap, v.shmid));
+	auto head = TRY(pagemap.read(&pagemap_head__descriptor));
+	if (!head)
+		return fail(EINVAL, "{}: no head", pagemap.name());
+	PagesReader pages = TRY(dir.open_pages(pb_cast<PagemapHead>(*head)->pages_id));
+	uint64_t index = 0;
+	while (auto e = TRY(pagemap.read())) {
+		const PagemapEntry &pe = *pb_cast<PagemapEntry>(*e);
+		uint64_t len = uint64_t(pe.nr_pages) * kPage;
+		if (pe.vaddr % kPage || pe.vaddr < v.pgoff || pe.vaddr + len > v.pgoff + size)
+			return fail(EINVAL, "{}: pages at {:#x} are outside the mapping", pagemap.name(), pe.vaddr);
+		TRY(pages.read(index, {static_cast<uint8_t *>(at) + (pe.vaddr - v.pgoff), len}));
+		index += pe.nr_pages;
+	}
+	return {};
+}
+
+} // namespace criu

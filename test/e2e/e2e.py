@@ -1,0 +1,359 @@
+#!/usr/bin/env python3
+"""End-to-end tests of criu dump and restore on real programs.
+
+usage: e2e.py --criu PATH --mt-counter PATH --keygen PATH [-k NAME]
+
+Each scenario starts real processes (a python3 interpreter, a bash loop, a multi-threaded C++
+program), checkpoints and restores them with the real criu, and checks that they go on where
+they were. Every process a scenario started or restored is killed by PID at the end, pass or
+fail. Runs as root."""
+import argparse
+import ctypes
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+PR_SET_CHILD_SUBREAPER = 36
+
+
+class Failure(Exception):
+    pass
+
+
+class Env:
+    def __init__(self, args, tmp):
+        self.criu = args.criu
+        self.mt_counter = args.mt_counter
+        self.keygen = args.keygen
+        self.tmp = tmp
+        self.pids = set()  # every process we started or restored
+        self._pki = None
+
+    def pki(self):
+        if not self._pki:
+            self._pki = os.path.join(self.tmp, "pki")
+            subprocess.run([self.keygen, "-d", self._pki], check=True, capture_output=True)
+        return self._pki
+
+    def start(self, out, *argv):
+        p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=open(out, "w"),
+                             stderr=subprocess.STDOUT, close_fds=True, start_new_session=True)
+        self.pids.add(p.pid)
+        return p.pid
+
+    def criu_run(self, *argv, check=True):
+        r = subprocess.run([self.criu, *argv], capture_output=True, text=True)
+        if check and r.returncode != 0:
+            raise Failure(f"criu {' '.join(argv)} exited {r.returncode}:\n" + log_tail(argv))
+        return r
+
+    def dump(self, pid, d, *extra, encrypt=False):
+        os.makedirs(d, exist_ok=True)
+        enc = ["--encrypt", "--tls-cert", os.path.join(self.pki(), "cert.pem")] if encrypt else []
+        self.criu_run("dump", "-t", str(pid), "-D", d, "-v4", "-o", "dump.log", *enc, *extra)
+        if "-R" not in extra:
+            reap(pid)
+
+    def restore(self, d, encrypt=False, check=True):
+        enc = ["--tls-key", os.path.join(self.pki(), "private", "key.pem")] if encrypt else []
+        pidfile = os.path.join(d, "restore.pid")
+        r = self.criu_run("restore", "-D", d, "-d", "-v4", "-o", "restore.log", "--pidfile", pidfile,
+                          *enc, check=check)
+        if r.returncode == 0:
+            pid = int(open(pidfile).read())
+            self.pids.add(pid)
+            return pid
+        return r
+
+    def cleanup(self):
+        for pid in self.pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        for pid in self.pids:
+            reap(pid)
+
+
+def log_tail(argv):
+    try:
+        d = argv[argv.index("-D") + 1]
+        name = "dump.log" if argv[0] == "dump" else "restore.log"
+        return "".join(open(os.path.join(d, name)).readlines()[-15:])
+    except (ValueError, OSError):
+        return ""
+
+
+def reap(pid, timeout=10):
+    """Waits for pid to exit (reaping it when it is our child) and for /proc/PID to go."""
+    end = time.time() + timeout
+    while time.time() < end:
+        try:
+            if os.waitpid(pid, os.WNOHANG)[0] == pid:
+                pass
+        except ChildProcessError:
+            pass
+        if not os.path.exists(f"/proc/{pid}"):
+            return
+        time.sleep(0.02)
+    raise Failure(f"process {pid} did not go away")
+
+
+def alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(")")[-1].split()[0] not in ("Z", "X")
+    except OSError:
+        return False
+
+
+def wait_lines(path, n, timeout=20):
+    end = time.time() + timeout
+    while time.time() < end:
+        lines = open(path).read().splitlines()
+        if len(lines) >= n:
+            return lines
+        time.sleep(0.05)
+    raise Failure(f"{path}: fewer than {n} lines after {timeout} s")
+
+
+def numbers(lines, pattern):
+    out = []
+    for l in lines:
+        m = re.match(pattern, l)
+        if m:
+            out.append(int(m.group(1)))
+    return out
+
+
+def check_continues(path, before, pattern, more=3):
+    """The output goes on after restore: more lines, numbering consecutive across the restore."""
+    lines = wait_lines(path, before + more)
+    seq = numbers(lines, pattern)
+    if len(seq) < before + more:
+        raise Failure(f"{path}: unexpected output:\n" + "\n".join(lines[-10:]))
+    for a, b in zip(seq, seq[1:]):
+        if b != a + 1:
+            raise Failure(f"{path}: sequence jumps from {a} to {b}:\n" + "\n".join(lines[-10:]))
+    return lines
+
+
+# Scenarios -----------------------------------------------------------------------------------
+
+PY_LOOP = """
+import hashlib, time
+state = {}
+h = b''
+for i in range(10**9):
+    h = hashlib.sha256(h + str(i).encode()).digest()
+    state[i % 50000] = h
+    if i % 20000 == 0:
+        print(f'step {i // 20000} {h.hex()[:16]} {len(state)}', flush=True)
+        time.sleep(0.05)
+"""
+
+BASH_LOOP = 'i=0; while :; do i=$((i+1)); if (( i % 20000 == 0 )); then echo "step $((i/20000))"; fi; done'
+
+
+def checkpoint_restore(env, name, argv, pattern, encrypt=False, lines=3):
+    d = os.path.join(env.tmp, name)
+    out = os.path.join(env.tmp, name + ".out")
+    pid = env.start(out, *argv)
+    before = len(wait_lines(out, lines))
+    env.dump(pid, d, encrypt=encrypt)
+    before = len(open(out).read().splitlines())
+    rpid = env.restore(d, encrypt=encrypt)
+    if rpid != pid:
+        raise Failure(f"restored as {rpid}, not {pid}")
+    check_continues(out, before, pattern)
+    return pid, out
+
+
+def test_python(env, encrypt=False):
+    checkpoint_restore(env, "python" + ("-enc" if encrypt else ""), ["python3", "-c", PY_LOOP], r"step (\d+) ",
+                       encrypt=encrypt)
+
+
+def test_python_encrypted(env):
+    test_python(env, encrypt=True)
+
+
+def test_bash(env):
+    checkpoint_restore(env, "bash", ["bash", "-c", BASH_LOOP], r"step (\d+)$")
+
+
+def check_mt(out, before):
+    lines = check_continues(out, before, r"tick (\d+) ")
+    if any("BROKEN" in l for l in lines):
+        raise Failure(f"{out}: a worker's state broke:\n" + "\n".join(lines[-5:]))
+    last = lines[-1].split()
+    if len(last) != 7 or not all(int(c) > 0 for c in last[2:6]):
+        raise Failure(f"{out}: workers are not all running: {lines[-1]}")
+
+
+def test_mt(env, encrypt=False):
+    name = "mt" + ("-enc" if encrypt else "")
+    pid, out = checkpoint_restore(env, name, [env.mt_counter], r"tick (\d+) ", encrypt=encrypt)
+    check_mt(out, len(open(out).read().splitlines()))
+    threads = len(os.listdir(f"/proc/{pid}/task"))
+    if threads != 5:
+        raise Failure(f"restored task has {threads} threads, want 5")
+
+
+def test_mt_encrypted(env):
+    test_mt(env, encrypt=True)
+
+
+def state(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        return f.read().split(")")[-1].split()[0]
+
+
+def test_leave_running_twice(env):
+    """Two dumps with --leave-running; the second of a stopped task, which comes back stopped."""
+    out = os.path.join(env.tmp, "lr.out")
+    pid = env.start(out, env.mt_counter)
+    wait_lines(out, 3)
+    maps = open(f"/proc/{pid}/maps").read()
+    env.dump(pid, os.path.join(env.tmp, "lr1"), "-R")
+    check_mt(out, len(open(out).read().splitlines()))
+    # Stopped, so that its output file stays as the second dump saw it (criu checks file sizes).
+    os.kill(pid, signal.SIGSTOP)
+    while state(pid) != "T":
+        time.sleep(0.01)
+    env.dump(pid, os.path.join(env.tmp, "lr2"), "-R")
+    if state(pid) != "T":
+        raise Failure(f"a stopped task is in state {state(pid)} after dump --leave-running")
+    if open(f"/proc/{pid}/maps").read() != maps:
+        raise Failure("/proc/PID/maps changed after two --leave-running dumps")
+    os.kill(pid, signal.SIGKILL)
+    reap(pid)
+    before = len(open(out).read().splitlines())
+    env.restore(os.path.join(env.tmp, "lr2"))
+    time.sleep(0.3)
+    if state(pid) != "T" or len(open(out).read().splitlines()) != before:
+        raise Failure(f"a task dumped stopped was restored in state {state(pid)}")
+    os.kill(pid, signal.SIGCONT)
+    check_mt(out, before)
+
+
+def expect_refused(env, d, what):
+    r = env.restore(d, check=False)
+    if isinstance(r, int):
+        raise Failure(f"restore succeeded despite {what}")
+    if r.returncode == 0:
+        raise Failure(f"restore exited 0 despite {what}")
+    return open(os.path.join(d, "restore.log")).read()
+
+
+def test_restore_pid_taken(env):
+    out = os.path.join(env.tmp, "taken.out")
+    pid = env.start(out, env.mt_counter)
+    wait_lines(out, 2)
+    d = os.path.join(env.tmp, "taken")
+    env.dump(pid, d, "-R")
+    log = expect_refused(env, d, "the PID being taken")
+    if f"PID {pid} is taken" not in log:
+        raise Failure("restore onto a taken PID does not say so:\n" + log)
+
+
+def test_restore_missing_image(env):
+    out = os.path.join(env.tmp, "missing.out")
+    pid = env.start(out, env.mt_counter)
+    wait_lines(out, 2)
+    d = os.path.join(env.tmp, "missing")
+    env.dump(pid, d)
+    os.unlink(os.path.join(d, f"mm-{pid}.img"))
+    log = expect_refused(env, d, "a missing image")
+    if f"mm-{pid}.img" not in log:
+        raise Failure("restore without mm image does not name it:\n" + log)
+    if os.path.exists(f"/proc/{pid}"):
+        raise Failure(f"a process {pid} exists after a refused restore")
+
+
+def test_restore_corrupt_core(env):
+    out = os.path.join(env.tmp, "corrupt.out")
+    pid = env.start(out, env.mt_counter)
+    wait_lines(out, 2)
+    d = os.path.join(env.tmp, "corrupt")
+    env.dump(pid, d)
+    core = os.path.join(d, f"core-{pid}.img")
+    data = bytearray(open(core, "rb").read())
+    data[12:] = b"\xff" * (len(data) - 12)
+    open(core, "wb").write(data)
+    log = expect_refused(env, d, "a corrupt core image")
+    if f"core-{pid}.img" not in log:
+        raise Failure("restore of a corrupt core image does not name it:\n" + log)
+    if os.path.exists(f"/proc/{pid}"):
+        raise Failure(f"a process {pid} exists after a refused restore")
+
+
+def test_dump_killed(env):
+    """criu killed in the middle of a dump: the task runs on and no inventory.img is left."""
+    out = os.path.join(env.tmp, "killed.out")
+    pid = env.start(out, "python3", "-c",
+                    "import time\nb = bytearray(512 << 20)\nfor i in range(0, len(b), 4096): b[i] = 1\n"
+                    "i = 0\nwhile True:\n    i += 1\n    print('step', i, flush=True)\n    time.sleep(0.05)\n")
+    wait_lines(out, 2)
+    d = os.path.join(env.tmp, "killed")
+    os.makedirs(d)
+    for delay in (0.05, 0.15, 0.3):
+        p = subprocess.Popen([env.criu, "dump", "-t", str(pid), "-D", d, "-o", "dump.log"])
+        time.sleep(delay)
+        p.kill()
+        p.wait()
+        before = len(open(out).read().splitlines())
+        time.sleep(0.5)
+        if not alive(pid) or len(open(out).read().splitlines()) <= before:
+            raise Failure(f"task {pid} stopped running after criu was killed {delay} s into a dump")
+        if os.path.exists(os.path.join(d, "inventory.img")):
+            raise Failure("a killed dump left inventory.img")
+
+
+TESTS = [test_python, test_python_encrypted, test_bash, test_mt, test_mt_encrypted, test_leave_running_twice,
+         test_restore_pid_taken, test_restore_missing_image, test_restore_corrupt_core, test_dump_killed]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--criu", required=True)
+    ap.add_argument("--mt-counter", required=True)
+    ap.add_argument("--keygen", required=True)
+    ap.add_argument("-k", dest="only", action="append", help="run only tests whose name contains this")
+    ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    args = ap.parse_args()
+    if os.geteuid() != 0:
+        print("e2e: must run as root")
+        return 77
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+
+    failed = passed = 0
+    for t in TESTS:
+        name = t.__name__[5:]
+        if args.only and not any(o in name for o in args.only):
+            continue
+        tmp = tempfile.mkdtemp(prefix=f"criu-e2e-{name}-")
+        env = Env(args, tmp)
+        start = time.time()
+        try:
+            t(env)
+            print(f"PASS {name} ({time.time() - start:.1f} s)", flush=True)
+            passed += 1
+        except Exception as e:  # noqa: BLE001 - report any failure of the scenario
+            print(f"FAIL {name}: {e}", flush=True)
+            failed += 1
+        finally:
+            env.cleanup()
+            if not args.keep:
+                shutil.rmtree(tmp, ignore_errors=True)
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
