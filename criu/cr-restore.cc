@@ -205,6 +205,7 @@ Result<int> restore(const Options &opts)
 		return fail(EPERM, "criu restore must run as root");
 	ImageDir dir = TRY(ImageDir::open(opts.images_dir, opts.open_key()));
 	TaskImages task = TRY(read_task_images(dir));
+	TRY(verify_sealed_images(dir));
 	FileTable files = TRY(FileTable::load(dir));
 	FdPlan fds = TRY(FdPlan::load(dir, task.ids_entry().files_id));
 	TRY(check_free(task));

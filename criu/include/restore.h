@@ -45,6 +45,10 @@ struct TaskImages {
 // Reads inventory.img, pstree.img and the root task's core, ids, mm, fs and pagemap images.
 [[nodiscard]] Result<TaskImages> read_task_images(ImageDir &dir);
 
+// In a sealed directory, authenticates every image restore does not otherwise read
+// (stats-dump, ...), so that any change to any image file refuses the restore.
+[[nodiscard]] Result<> verify_sealed_images(ImageDir &dir);
+
 } // namespace criu
 
 namespace criu {
