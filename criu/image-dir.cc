@@ -114,6 +114,7 @@ Result<PagesReader> ImageDir::open_pages(uint32_t pages_id)
 	if (!keyring_ && faccessat(dir_.get(), tags_name.c_str(), F_OK, 0) == 0)
 		return fail(EBADMSG, "{}: sealed ({} beside it), but there is no cipher.img", name, tags_name);
 	if (keyring_) {
+		r.keyring_ = keyring_.get();
 		r.cipher_ = std::make_unique<crypto::PageCipher>(TRY(crypto::PageCipher::create(*keyring_)));
 		auto tags = TRY_CTX(open_image(img::Kind::PageTags, pages_id), "tags of {}", name);
 		TRY(r.load_tags(tags));

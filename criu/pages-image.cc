@@ -1,5 +1,7 @@
 #include "pages-image.h"
 
+#include <fcntl.h>
+
 #include <algorithm>
 
 #include "cipher.pb-c.h"
@@ -110,18 +112,32 @@ PagesReader::~PagesReader() = default;
 
 Result<> PagesReader::load_tags(ImageReader &tags)
 {
-	tags_.clear();
-	tags_.reserve(npages_ * crypto::kPageTagSize);
+	auto all = std::make_shared<Bytes>();
+	all->reserve(npages_ * crypto::kPageTagSize);
 	while (auto msg = TRY(tags.read())) {
 		const auto *e = pb_cast<PageTagsEntry>(*msg);
-		if (e->first_page * crypto::kPageTagSize != tags_.size() || e->tags.len % crypto::kPageTagSize)
+		if (e->first_page * crypto::kPageTagSize != all->size() || e->tags.len % crypto::kPageTagSize)
 			return fail(EBADMSG, "{}: tags entry at page {} out of sequence", tags.name(), e->first_page);
-		tags_.insert(tags_.end(), e->tags.data, e->tags.data + e->tags.len);
+		all->insert(all->end(), e->tags.data, e->tags.data + e->tags.len);
 	}
-	if (tags_.size() != npages_ * crypto::kPageTagSize)
+	if (all->size() != npages_ * crypto::kPageTagSize)
 		return fail(EBADMSG, "{} holds {} pages but {} has tags for {}", name_, npages_, tags.name(),
-			    tags_.size() / crypto::kPageTagSize);
+			    all->size() / crypto::kPageTagSize);
+	tags_ = std::move(all);
 	return {};
+}
+
+Result<PagesReader> PagesReader::share() const
+{
+	int fd = fcntl(fd_.get(), F_DUPFD_CLOEXEC, 0);
+	if (fd < 0)
+		return fail_errno("{}: dup", name_);
+	PagesReader r(id_, name_, UniqueFd(fd), npages_);
+	r.keyring_ = keyring_;
+	r.tags_ = tags_;
+	if (keyring_)
+		r.cipher_ = std::make_unique<crypto::PageCipher>(TRY(crypto::PageCipher::create(*keyring_)));
+	return r;
 }
 
 Result<> PagesReader::read(uint64_t first, std::span<uint8_t> dst)
@@ -141,7 +157,7 @@ Result<> PagesReader::read(uint64_t first, std::span<uint8_t> dst)
 		if (got != part.size())
 			return fail(EIO, "{}: short read at page {}", name_, page);
 		if (cipher_) // its errors name the page and the image
-			TRY(cipher_->open(id_, page, part, {tags_.data() + page * crypto::kPageTagSize, cnt * crypto::kPageTagSize}));
+			TRY(cipher_->open(id_, page, part, {tags_->data() + page * crypto::kPageTagSize, cnt * crypto::kPageTagSize}));
 		done += cnt;
 	}
 	return {};

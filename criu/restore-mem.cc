@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <mutex>
 #include <thread>
 
 #include "common/log.h"
@@ -35,8 +36,8 @@ Result<> check_supported(const VmaEntry &v)
 {
 	constexpr uint32_t kinds = vma_status::kAnonPrivate | vma_status::kFilePrivate | vma_status::kFileShared |
 				   vma_status::kAnonShared;
-	constexpr uint32_t not_yet = vma_status::kUnsupported | vma_status::kSysvIpc | vma_status::kMemfd |
-				     vma_status::kAioRing | vma_status::kSocket;
+	constexpr uint32_t not_yet = vma_status::kUnsupported | vma_status::kSysvIpc | vma_status::kAioRing |
+				     vma_status::kSocket;
 	if (!(v.status & vma_status::kRegular) || !(v.status & kinds) || (v.status & not_yet))
 		return fail(EOPNOTSUPP, "VMA {:#x}-{:#x} (status {:#x}) can't be restored yet", v.start, v.end,
 			    v.status);
@@ -101,7 +102,9 @@ Result<> map_slot(const VmaEntry &v, uint64_t slot, const FileTable &files, Imag
 	} else {
 		bool shared = v.status & vma_status::kFileShared;
 		int oflags = shared && (v.prot & PROT_WRITE) ? O_RDWR : O_RDONLY;
-		UniqueFd fd = TRY_CTX(files.open_reg(uint32_t(v.shmid), oflags), "file of VMA {:#x}-{:#x}", v.start, v.end);
+		uint32_t id = uint32_t(v.shmid);
+		auto opened = (v.status & vma_status::kMemfd) ? files.open_memfd(id, oflags) : files.open_reg(id, oflags);
+		UniqueFd fd = TRY_CTX(std::move(opened), "file of VMA {:#x}-{:#x}", v.start, v.end);
 		int prot = shared ? int(v.prot) : PROT_READ | PROT_WRITE;
 		p = mmap(at, len, prot, (shared ? MAP_SHARED : MAP_PRIVATE) | MAP_FIXED, fd.get(), off_t(v.pgoff));
 	}
@@ -174,60 +177,68 @@ Result<std::vector<Piece>> pieces_of(const TaskImages &task, const std::vector<P
 	return out;
 }
 
-// Fresh anonymous memory costs more to fault in than to fill: a second thread faults pieces in
-// (MADV_POPULATE_WRITE) ahead of the reader, so the two overlap.
-class Populator {
+// Fresh anonymous memory costs more to fault in than to fill (and, sealed, to decrypt): the
+// pages are cut into chunks that two threads take in turn, each faulting its chunk in
+// (MADV_POPULATE_WRITE), reading it and decrypting it while the chunk is in cache.
+constexpr uint64_t kChunkPages = 512;
+
+std::vector<Piece> chunks_of(const std::vector<Piece> &pieces)
+{
+	std::vector<Piece> out;
+	for (const Piece &p : pieces)
+		for (uint64_t off = 0; off < p.pages; off += kChunkPages)
+			out.push_back({p.dst + off * kPage, p.index + off, std::min(kChunkPages, p.pages - off)});
+	return out;
+}
+
+class ChunkReader {
 public:
-	explicit Populator(const std::vector<Piece> &pieces) : pieces_(pieces), thread_([this] { run(); }) {}
-	~Populator()
+	explicit ChunkReader(const std::vector<Piece> &chunks) : chunks_(chunks) {}
+
+	// Runs in each thread with its own reader, until the chunks run out or a thread fails.
+	void run(PagesReader &pages)
 	{
-		stop_ = true;
-		thread_.join();
+		for (size_t i = next_++; i < chunks_.size() && !failed_; i = next_++) {
+			const Piece &c = chunks_[i];
+			madvise(c.dst, c.pages * kPage, MADV_POPULATE_WRITE); // a failure only costs speed
+			auto r = pages.read(c.index, {c.dst, c.pages * kPage});
+			if (!r) {
+				std::lock_guard lock(mu_);
+				if (!failed_.exchange(true))
+					error_ = r.error().context(fmt::format("pages at {:#x}", reinterpret_cast<uint64_t>(c.dst)));
+			}
+		}
 	}
-	// Waits until piece i is faulted in (or the populator gave up on it).
-	void wait_for(size_t i)
+	Result<> result()
 	{
-		for (size_t d = done_.load(); d <= i; d = done_.load())
-			done_.wait(d);
+		if (failed_)
+			return std::unexpected(error_);
+		return {};
 	}
 
 private:
-	static constexpr uint64_t kChunk = 1024; // pages: a piece is populated in chunks
-
-	void run()
-	{
-		for (size_t i = 0; i < pieces_.size() && !stop_; i++) {
-			const Piece &p = pieces_[i];
-			for (uint64_t off = 0; off < p.pages && !stop_; off += kChunk)
-				madvise(p.dst + off * kPage, std::min(kChunk, p.pages - off) * kPage, MADV_POPULATE_WRITE);
-			done_ = i + 1;
-			done_.notify_one();
-		}
-		done_ = pieces_.size();
-		done_.notify_one();
-	}
-
-	const std::vector<Piece> &pieces_;
-	std::atomic<size_t> done_{0};
-	std::atomic<bool> stop_{false};
-	std::thread thread_;
+	const std::vector<Piece> &chunks_;
+	std::atomic<size_t> next_{0};
+	std::atomic<bool> failed_{false};
+	std::mutex mu_;
+	Error error_{0, ""};
 };
 
 } // namespace
 
 Result<> MemRestore::fill(const TaskImages &task, PagesReader &pages)
 {
-	std::vector<Piece> pieces = TRY(pieces_of(task, vmas_));
+	std::vector<Piece> chunks = chunks_of(TRY(pieces_of(task, vmas_)));
 	uint64_t total = 0;
+	for (const Piece &c : chunks)
+		total += c.pages;
 	{
-		Populator populator(pieces);
-		for (size_t i = 0; i < pieces.size(); i++) {
-			const Piece &p = pieces[i];
-			populator.wait_for(i);
-			TRY_CTX(pages.read(p.index, {p.dst, p.pages * kPage}), "pages of {:#x}",
-				reinterpret_cast<uint64_t>(p.dst));
-			total += p.pages;
-		}
+		ChunkReader reader(chunks);
+		PagesReader other = TRY(pages.share());
+		std::thread helper([&] { reader.run(other); });
+		reader.run(pages);
+		helper.join();
+		TRY(reader.result());
 	}
 	for (const PageRun &g : task.guards) {
 		auto it = std::upper_bound(vmas_.begin(), vmas_.end(), g.vaddr,

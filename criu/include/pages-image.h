@@ -89,6 +89,9 @@ public:
 	// decrypts them there.
 	[[nodiscard]] Result<> read(uint64_t first, std::span<uint8_t> dst);
 
+	// A reader of the same image for another thread (its own cipher, the same tags).
+	[[nodiscard]] Result<PagesReader> share() const;
+
 	PagesReader(PagesReader &&) noexcept;
 	PagesReader &operator=(PagesReader &&) noexcept;
 	~PagesReader();
@@ -102,8 +105,9 @@ private:
 	std::string name_;
 	UniqueFd fd_;
 	uint64_t npages_;
+	const crypto::Keyring *keyring_ = nullptr; // null when plain
 	std::unique_ptr<crypto::PageCipher> cipher_;
-	Bytes tags_; // kPageTagSize per page, dense
+	std::shared_ptr<const Bytes> tags_; // kPageTagSize per page, dense
 };
 
 } // namespace criu
