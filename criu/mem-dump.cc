@@ -120,22 +120,19 @@ Result<> dump_pages(pid_t pid, const std::vector<PageRun> &runs, ImageDir &dir, 
 	PagemapHead head = PAGEMAP_HEAD__INIT;
 	head.pages_id = pages_id;
 	TRY(pagemap.write(head.base));
-	for (const PageRun &r : runs) {
-		PagemapEntry e = PAGEMAP_ENTRY__INIT;
-		e.vaddr = r.vaddr;
-		e.nr_pages = uint32_t(r.nr_pages);
-		e.has_flags = true;
-		e.flags = kPePresent;
-		TRY(pagemap.write(e.base));
-	}
-	for (const PageRun &r : stats.guards) {
-		PagemapEntry e = PAGEMAP_ENTRY__INIT;
-		e.vaddr = r.vaddr;
-		e.nr_pages = uint32_t(r.nr_pages);
-		e.has_flags = true;
-		e.flags = kPeGuard;
-		TRY(pagemap.write(e.base));
-	}
+	auto write_runs = [&pagemap](const std::vector<PageRun> &rs, uint32_t flags) -> Result<> {
+		for (const PageRun &r : rs) {
+			PagemapEntry e = PAGEMAP_ENTRY__INIT;
+			e.vaddr = r.vaddr;
+			e.nr_pages = uint32_t(r.nr_pages);
+			e.has_flags = true;
+			e.flags = flags;
+			TRY(pagemap.write(e.base));
+		}
+		return {};
+	};
+	TRY(write_runs(runs, kPePresent));
+	TRY(write_runs(stats.guards, kPeGuard)); // no pages in pages-N.img
 	TRY(pagemap.close());
 
 	PagesWriter pages = TRY(dir.create_pages(pages_id));

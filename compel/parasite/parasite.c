@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "blob-syscall.h"
 #include "compel/parasite-abi.h"
 
 #pragma GCC visibility push(hidden)
@@ -23,19 +24,6 @@
 #define SIGSTOP 19
 #define EINVAL 22
 
-/* Every argument register is set: unused ones are 0 (prctl checks that they are). */
-static inline long sys_call6(long nr, long a, long b, long c, long d, long e, long f)
-{
-	register long r10 __asm__("r10") = d;
-	register long r8 __asm__("r8") = e;
-	register long r9 __asm__("r9") = f;
-	long ret;
-	__asm__ volatile("syscall"
-			 : "=a"(ret)
-			 : "a"(nr), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
-			 : "rcx", "r11", "memory");
-	return ret;
-}
 
 static inline long sys_call(long nr, long a, long b, long c, long d)
 {

@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 
 PR_SET_CHILD_SUBREAPER = 36
 
@@ -327,25 +328,30 @@ def main():
     ap.add_argument("-k", dest="only", action="append", help="run only tests whose name contains this")
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
     args = ap.parse_args()
+    return run_tests("e2e", TESTS, args, Env)
+
+
+def run_tests(suite, tests, args, make_env):
+    """Runs each scenario in a temporary directory of its own, cleaning up after it, pass or fail."""
     if os.geteuid() != 0:
-        print("e2e: must run as root")
+        print(f"{suite}: must run as root")
         return 77
     ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
-
     failed = passed = 0
-    for t in TESTS:
+    for t in tests:
         name = t.__name__[5:]
         if args.only and not any(o in name for o in args.only):
             continue
-        tmp = tempfile.mkdtemp(prefix=f"criu-e2e-{name}-")
-        env = Env(args, tmp)
+        tmp = tempfile.mkdtemp(prefix=f"criu-{suite}-{name}-")
+        env = make_env(args, tmp)
         start = time.time()
         try:
             t(env)
             print(f"PASS {name} ({time.time() - start:.1f} s)", flush=True)
             passed += 1
         except Exception as e:  # noqa: BLE001 - report any failure of the scenario
-            print(f"FAIL {name}: {e}", flush=True)
+            detail = str(e) if isinstance(e, Failure) else traceback.format_exc()
+            print(f"FAIL {name} ({time.time() - start:.1f} s): {detail}", flush=True)
             failed += 1
         finally:
             env.cleanup()

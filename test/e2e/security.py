@@ -15,7 +15,6 @@ Scenarios, each on real processes through the real criu (as root):
 Every process started or restored is killed by PID at the end, pass or fail."""
 import argparse
 import base64
-import ctypes
 import os
 import re
 import shutil
@@ -23,9 +22,7 @@ import signal
 import struct
 import subprocess
 import sys
-import tempfile
 import time
-import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import e2e  # noqa: E402 - the lead's runner: process helpers
@@ -597,33 +594,7 @@ def main():
     args = ap.parse_args()
     global VERBOSE
     VERBOSE = args.verbose
-    if os.geteuid() != 0:
-        print("security: must run as root")
-        return 77
-    ctypes.CDLL(None, use_errno=True).prctl(e2e.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
-
-    failed = passed = 0
-    for t in TESTS:
-        name = t.__name__[5:]
-        if args.only and not any(o in name for o in args.only):
-            continue
-        tmp = tempfile.mkdtemp(prefix=f"criu-sec-{name}-")
-        env = Env(args, tmp)
-        start = time.time()
-        try:
-            t(env)
-            print(f"PASS {name} ({time.time() - start:.1f} s)", flush=True)
-            passed += 1
-        except Exception as e:  # noqa: BLE001 - report any failure of the scenario
-            detail = str(e) if isinstance(e, Failure) else traceback.format_exc()
-            print(f"FAIL {name} ({time.time() - start:.1f} s): {detail}", flush=True)
-            failed += 1
-        finally:
-            env.cleanup()
-            if not args.keep:
-                shutil.rmtree(tmp, ignore_errors=True)
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return e2e.run_tests("sec", TESTS, args, Env)
 
 
 if __name__ == "__main__":
