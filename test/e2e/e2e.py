@@ -215,13 +215,30 @@ def state(pid):
         return f.read().split(")")[-1].split()[0]
 
 
+def traces(pid):
+    """What a dump must leave as it found it: maps, fds and their flags, signal state per thread."""
+    fds = {fd: (os.readlink(f"/proc/{pid}/fd/{fd}"),
+                [l for l in open(f"/proc/{pid}/fdinfo/{fd}").read().splitlines() if l.split(":")[0] == "flags"])
+           for fd in os.listdir(f"/proc/{pid}/fd")}
+    signals = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        status = open(f"/proc/{pid}/task/{tid}/status").read().splitlines()
+        signals[tid] = [l for l in status if l.split(":")[0] in ("SigPnd", "ShdPnd", "SigBlk", "SigIgn", "SigCgt")]
+    return open(f"/proc/{pid}/maps").read(), fds, signals
+
+
 def test_leave_running_twice(env):
-    """Two dumps with --leave-running; the second of a stopped task, which comes back stopped."""
+    """Two dumps with --leave-running leave no trace; the second, of a stopped task, comes back stopped."""
     out = os.path.join(env.tmp, "lr.out")
     pid = env.start(out, env.mt_counter)
     wait_lines(out, 3)
     maps = open(f"/proc/{pid}/maps").read()
+    before = traces(pid)
     env.dump(pid, os.path.join(env.tmp, "lr1"), "-R")
+    after = traces(pid)
+    for what, a, b in zip(("maps", "fds", "signal state"), before, after):
+        if a != b:
+            raise Failure(f"dump --leave-running changed the task's {what}:\n{a}\n{b}")
     check_mt(out, len(open(out).read().splitlines()))
     # Stopped, so that its output file stays as the second dump saw it (criu checks file sizes).
     os.kill(pid, signal.SIGSTOP)
@@ -316,8 +333,46 @@ def test_dump_killed(env):
             raise Failure("a killed dump left inventory.img")
 
 
+def test_not_root(env):
+    """criu run by another user says it needs root, and the task is left alone."""
+    out = os.path.join(env.tmp, "nr.out")
+    pid = env.start(out, env.mt_counter)
+    wait_lines(out, 2)
+    d = os.path.join(env.tmp, "nr")
+    os.makedirs(d)
+    os.chmod(env.tmp, 0o777)
+    os.chmod(d, 0o777)
+    for cmd in (["dump", "-t", str(pid)], ["restore"]):
+        r = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", env.criu, *cmd, "-D", d],
+                           capture_output=True, text=True)
+        if r.returncode == 0 or "root" not in r.stderr:
+            raise Failure(f"criu {cmd[0]} as nobody: exit {r.returncode}, said: {r.stderr.strip()}")
+    check_mt(out, len(open(out).read().splitlines()))
+
+
+def test_restore_attached(env):
+    """Without -d, criu restore waits for the task and exits with its status."""
+    out = os.path.join(env.tmp, "att.out")
+    pid = env.start(out, env.mt_counter)
+    wait_lines(out, 2)
+    d = os.path.join(env.tmp, "att")
+    env.dump(pid, d)
+    before = len(open(out).read().splitlines())
+    criu = subprocess.Popen([env.criu, "restore", "-D", d, "-v4", "-o", "restore.log"])
+    env.pids.add(criu.pid)
+    env.pids.add(pid)
+    check_mt(out, before)
+    if criu.poll() is not None:
+        raise Failure(f"criu restore exited ({criu.returncode}) while the task runs")
+    os.kill(pid, signal.SIGTERM)
+    rc = criu.wait(timeout=10)
+    if rc != 128 + signal.SIGTERM:
+        raise Failure(f"criu restore exited {rc} after the task was killed by SIGTERM, want {128 + signal.SIGTERM}")
+
+
 TESTS = [test_python, test_python_encrypted, test_bash, test_mt, test_mt_encrypted, test_leave_running_twice,
-         test_restore_pid_taken, test_restore_missing_image, test_restore_corrupt_core, test_dump_killed]
+         test_restore_pid_taken, test_restore_missing_image, test_restore_corrupt_core, test_dump_killed,
+         test_not_root, test_restore_attached]
 
 
 def main():
