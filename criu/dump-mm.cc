@@ -16,7 +16,6 @@
 namespace criu {
 namespace {
 
-constexpr uint32_t kPagesId = 1;
 
 uint32_t usec_since(std::chrono::steady_clock::time_point t)
 {
@@ -114,8 +113,9 @@ Result<MemDumpResult> dump_mm(DumpContext &ctx, const TaskParasiteState &ps)
 	std::vector<PageRun> runs = TRY_CTX(collect_dumpable_pages(pid, vmas, stats), "memory of {}", pid);
 	r.memdump_us = usec_since(t0);
 	auto t1 = std::chrono::steady_clock::now();
-	TRY_CTX(dump_pages(pid, runs, ctx.dir, kPagesId, stats), "memory of {}", pid);
-	stats.pages_written += TRY(dump_shmem(pid, vmas, ctx.dir));
+	TRY_CTX(dump_pages(pid, runs, ctx.dir, ctx.pages_id, stats), "memory of {}", pid);
+	// Each task's segments get pages ids of their own (a tree shares no segment: see cr-dump).
+	stats.pages_written += TRY(dump_shmem(pid, vmas, ctx.dir, kShmemPagesIdBase + (ctx.pages_id - 1) * 0x1000));
 	r.memwrite_us = usec_since(t1);
 	r.pages_scanned = stats.pages_scanned;
 	r.pages_skipped = stats.pages_skipped;

@@ -19,6 +19,7 @@
 #include "common/xio.h"
 #include "fdinfo.pb-c.h"
 #include "files-reg.h"
+#include "memfd.h"
 #include "regfile.pb-c.h"
 #include "tty.pb-c.h"
 
@@ -93,6 +94,7 @@ Result<std::vector<int>> list_fds(pid_t pid)
 struct FdDumpCtx {
 	ImageWriter &files;
 	RegFileDumper &reg;
+	MemfdDumper &memfd;
 	uint32_t &next_id;
 	bool shell_job;
 };
@@ -122,6 +124,7 @@ uint32_t tty_info_id(dev_t rdev)
 }
 
 Result<> dump_reg_fd(FdDumpCtx &c, const FdParms &p, uint32_t id) { return c.reg.dump(p, id); }
+Result<> dump_memfd_fd(FdDumpCtx &c, const FdParms &p, uint32_t id) { return c.memfd.dump(p, id); }
 
 // --shell-job: the task keeps using the terminal criu runs on; see files.h.
 Result<> dump_shell_tty(FdDumpCtx &c, const FdParms &p, uint32_t id)
@@ -148,7 +151,7 @@ Result<> dump_shell_tty(FdDumpCtx &c, const FdParms &p, uint32_t id)
 bool link_starts(const FdParms &p, std::string_view s) { return p.link.starts_with(s); }
 
 const FdKind kFdKinds[] = {
-	{"memfd", [](const FdParms &p) { return link_starts(p, "/memfd:"); }, FD_TYPES__MEMFD, nullptr},
+	{"memfd", [](const FdParms &p) { return link_starts(p, "/memfd:"); }, FD_TYPES__MEMFD, dump_memfd_fd},
 	{"regular file", [](const FdParms &p) { return S_ISREG(p.st.st_mode); }, FD_TYPES__REG, dump_reg_fd},
 	{"directory", [](const FdParms &p) { return S_ISDIR(p.st.st_mode); }, FD_TYPES__REG, dump_reg_fd},
 	{"memory device", [](const FdParms &p) { return S_ISCHR(p.st.st_mode) && major(p.st.st_rdev) == 1; },
@@ -181,7 +184,8 @@ bool same_file(pid_t pid1, int fd1, pid_t pid2, int fd2)
 // ---- dump ----
 
 FilesDumper::FilesDumper(ImageDir &dir, std::unique_ptr<ImageWriter> files)
-	: dir_(&dir), files_(std::move(files)), reg_(std::make_unique<RegFileDumper>(dir, *files_))
+	: dir_(&dir), files_(std::move(files)), reg_(std::make_unique<RegFileDumper>(dir, *files_)),
+	  memfd_(std::make_unique<MemfdDumper>(dir, *files_))
 {
 }
 FilesDumper::FilesDumper(FilesDumper &&) noexcept = default;
@@ -202,11 +206,11 @@ Result<uint32_t> FilesDumper::dump_path_file(FdParms &p)
 	if (auto it = by_path_.find(key); it != by_path_.end())
 		return it->second;
 	const FdKind *k = find_kind(p);
-	if (!k || k->type != FD_TYPES__REG)
+	if (!k || (k->type != FD_TYPES__REG && k->type != FD_TYPES__MEMFD))
 		return fail(ENOTSUP, "{} is a {} ({}): not supported", p.what(), k ? k->name : "file of unknown kind",
 			    p.link);
 	uint32_t id = next_id_++;
-	TRY(reg_->dump(p, id));
+	TRY(k->type == FD_TYPES__MEMFD ? memfd_->dump(p, id) : reg_->dump(p, id));
 	by_path_[key] = id;
 	return id;
 }
@@ -258,7 +262,7 @@ Result<std::pair<uint32_t, uint32_t>> FilesDumper::dump_one_fd(FdParms &p, bool 
 		return std::make_pair(d->id, d->type);
 	}
 	uint32_t id = next_id_++;
-	FdDumpCtx c{*files_, *reg_, next_id_, shell_job};
+	FdDumpCtx c{*files_, *reg_, *memfd_, next_id_, shell_job};
 	TRY(k->dump(c, p, id));
 	dumped_.push_back({p.pid, p.fd, uint64_t(p.st.st_dev), uint64_t(p.st.st_ino), id, uint32_t(k->type)});
 	return std::make_pair(id, uint32_t(k->type));
@@ -285,6 +289,7 @@ Result<> FilesDumper::dump_fds(pid_t pid, uint32_t files_id, bool shell_job)
 Result<> FilesDumper::close()
 {
 	TRY(reg_->close());
+	TRY(memfd_->close());
 	return files_->close();
 }
 
@@ -303,11 +308,17 @@ Result<FileTable> FileTable::load(ImageDir &dir)
 		const auto *fe = pb_cast<FileEntry>(*m);
 		if (fe->type == FD_TYPES__REG && (!fe->reg || fe->reg->id != fe->id || !fe->reg->name))
 			return fail(EINVAL, "{}: REG file {:#x} without a matching reg entry", r.name(), fe->id);
+		if (fe->type == FD_TYPES__MEMFD && (!fe->memfd || fe->memfd->id != fe->id))
+			return fail(EINVAL, "{}: MEMFD file {:#x} without a matching memfd entry", r.name(), fe->id);
 		uint32_t id = fe->id;
 		if (!t.entries_.emplace(id, std::move(*m)).second)
 			return fail(EINVAL, "{}: file id {:#x} appears twice", r.name(), id);
 	}
 	t.reg_ = std::make_unique<RegFileOpener>(TRY(RegFileOpener::load(dir)));
+	t.memfd_ = std::make_unique<MemfdTable>(TRY(MemfdTable::load(dir)));
+	for (const auto &[id, m] : t.entries_)
+		if (const auto *fe = pb_cast<FileEntry>(m); fe->type == FD_TYPES__MEMFD)
+			TRY_CTX(t.memfd_->check(*fe->memfd), "files.img");
 	return t;
 }
 
@@ -322,6 +333,20 @@ Result<UniqueFd> FileTable::open_reg(uint32_t id, std::optional<int> flags_overr
 	int flags = flags_override ? *flags_override : int(fe->reg->flags);
 	return TRY_CTX(reg_->open(*fe->reg, flags, !flags_override), "files.img");
 }
+
+Result<UniqueFd> FileTable::open_memfd(uint32_t id, std::optional<int> flags_override) const
+{
+	auto it = entries_.find(id);
+	if (it == entries_.end())
+		return fail(ENOENT, "files.img: no file with id {:#x}", id);
+	const auto *fe = pb_cast<FileEntry>(it->second);
+	if (fe->type != FD_TYPES__MEMFD)
+		return fail(EINVAL, "files.img: file {:#x} is of type {}, not MEMFD", id, int(fe->type));
+	int flags = flags_override ? *flags_override : int(fe->memfd->flags);
+	return TRY_CTX(memfd_->open(*fe->memfd, flags, !flags_override), "files.img");
+}
+
+Result<> FileTable::memory_premapped() const { return memfd_->memory_premapped(); }
 
 // ---- restore: fdinfo-N.img ----
 
@@ -355,6 +380,9 @@ Result<> FdPlan::install_one(const FileTable &files, const Fd &e, std::map<uint3
 	} else if (e.type == FD_TYPES__REG) {
 		own = TRY(files.open_reg(e.id));
 		from = own.get();
+	} else if (e.type == FD_TYPES__MEMFD) {
+		own = TRY(files.open_memfd(e.id));
+		from = own.get();
 	} else if (e.type == FD_TYPES__TTY) {
 		if (!shell_job)
 			return fail(EINVAL, "a terminal: --shell-job is needed");
@@ -374,10 +402,20 @@ Result<> FdPlan::install_one(const FileTable &files, const Fd &e, std::map<uint3
 	return {};
 }
 
-Result<> FdPlan::install(const FileTable &files, bool shell_job, int tty_fd) const
+std::map<uint32_t, int> FdPlan::files_by_id() const
+{
+	std::map<uint32_t, int> out;
+	for (const Fd &e : entries_)
+		out.emplace(e.id, e.fd);
+	return out;
+}
+
+Result<> FdPlan::install(const FileTable &files, bool shell_job, int tty_fd,
+			 const std::map<uint32_t, int> &inherited) const
 {
 	int floor = max_fd() + 1;
 	TRY(files.reg_->keep_fds_from(floor));
+	TRY(files.memfd_->keep_fds_from(floor));
 	UniqueFd tty_copy;
 	if (shell_job && tty_fd >= 0 && tty_fd < floor) {
 		tty_copy.reset(fcntl(tty_fd, F_DUPFD_CLOEXEC, floor));
@@ -385,10 +423,10 @@ Result<> FdPlan::install(const FileTable &files, bool shell_job, int tty_fd) con
 			return fail_errno("{}: can't move terminal fd {} above {}", image_, tty_fd, floor);
 		tty_fd = tty_copy.get();
 	}
-	std::map<uint32_t, int> opened;
+	std::map<uint32_t, int> opened = inherited;
 	for (const Fd &e : entries_)
 		TRY_CTX(install_one(files, e, opened, shell_job, tty_fd), "{}: fd {}", image_, e.fd);
-	return {};
+	return files.memfd_->fds_installed();
 }
 
 } // namespace criu

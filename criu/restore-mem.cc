@@ -146,6 +146,7 @@ Result<MemRestore> MemRestore::premap(const TaskImages &task, const FileTable &f
 	ShmemRestorer shmem;
 	for (const PremappedVma &pv : m.vmas_)
 		TRY_CTX(map_slot(*pv.vma, pv.slot, files, dir, shmem), "mm-{}.img", task.pid);
+	TRY_CTX(files.memory_premapped(), "mm-{}.img", task.pid);
 	return m;
 }
 

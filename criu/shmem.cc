@@ -6,6 +6,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <map>
 
 #include "common/log.h"
@@ -42,13 +43,10 @@ Result<std::vector<std::pair<uint64_t, uint64_t>>> data_ranges(int fd, uint64_t 
 	return out;
 }
 
-Result<uint64_t> dump_segment(pid_t pid, const Vma &v, ImageDir &dir, uint32_t pages_id)
+Result<> write_pagemap(ImageDir &dir, uint64_t shmid, uint32_t pages_id,
+		       const std::vector<std::pair<uint64_t, uint64_t>> &ranges)
 {
-	std::string path = fmt::format("/proc/{}/map_files/{:x}-{:x}", pid, v.start, v.end);
-	UniqueFd fd = TRY(xio::open(path, O_RDONLY));
-	auto ranges = TRY(data_ranges(fd.get(), v.pgoff, v.pgoff + v.size(), path));
-
-	ImageWriter pagemap = TRY(dir.create_image(img::Kind::ShmemPagemap, v.ino));
+	ImageWriter pagemap = TRY(dir.create_image(img::Kind::ShmemPagemap, shmid));
 	PagemapHead head = PAGEMAP_HEAD__INIT;
 	head.pages_id = pages_id;
 	TRY(pagemap.write(head.base));
@@ -58,7 +56,16 @@ Result<uint64_t> dump_segment(pid_t pid, const Vma &v, ImageDir &dir, uint32_t p
 		e.nr_pages = uint32_t((end - off) / kPage);
 		TRY(pagemap.write(e.base));
 	}
-	TRY(pagemap.close());
+	return pagemap.close();
+}
+
+} // namespace
+
+Result<uint64_t> dump_shmem_pages(BorrowedFd fd, const std::string &path, uint64_t from, uint64_t to,
+				  uint64_t shmid, ImageDir &dir, uint32_t pages_id)
+{
+	auto ranges = TRY(data_ranges(fd.get(), from, to, path));
+	TRY(write_pagemap(dir, shmid, pages_id, ranges));
 
 	PagesWriter pages = TRY(dir.create_pages(pages_id));
 	std::vector<uint8_t> buf(kBatch * kPage);
@@ -66,8 +73,10 @@ Result<uint64_t> dump_segment(pid_t pid, const Vma &v, ImageDir &dir, uint32_t p
 	for (auto [off, end] : ranges) {
 		for (uint64_t at = off; at < end;) {
 			size_t n = std::min<uint64_t>(end - at, buf.size());
-			if (TRY_CTX(xio::pread_full(fd.borrow(), xio::as_writable_bytes(buf.data(), n), off_t(at)), "{}", path) != n)
-				return fail(EIO, "{}: short read at {:#x}", path, at);
+			size_t got = TRY_CTX(xio::pread_full(fd, xio::as_writable_bytes(buf.data(), n), off_t(at)), "{}", path);
+			if (got == 0)
+				return fail(EIO, "{}: nothing to read at {:#x}", path, at);
+			std::memset(buf.data() + got, 0, n - got); // past the end of a memfd of unaligned size
 			TRY(pages.write(std::span<uint8_t>(buf.data(), n)));
 			written += n / kPage;
 			at += n;
@@ -77,9 +86,37 @@ Result<uint64_t> dump_segment(pid_t pid, const Vma &v, ImageDir &dir, uint32_t p
 	return written;
 }
 
+Result<> restore_shmem_pages(ImageDir &dir, uint64_t shmid, uint8_t *at, uint64_t from, uint64_t len)
+{
+	ImageReader pagemap = TRY(dir.open_image(img::Kind::ShmemPagemap, shmid));
+	auto head = TRY(pagemap.read(&pagemap_head__descriptor));
+	if (!head)
+		return fail(EINVAL, "{}: no head", pagemap.name());
+	PagesReader pages = TRY(dir.open_pages(pb_cast<PagemapHead>(*head)->pages_id));
+	uint64_t index = 0;
+	while (auto e = TRY(pagemap.read())) {
+		const PagemapEntry &pe = *pb_cast<PagemapEntry>(*e);
+		uint64_t n = uint64_t(pe.nr_pages) * kPage;
+		if (pe.vaddr % kPage || pe.vaddr < from || pe.vaddr + n > from + len)
+			return fail(EINVAL, "{}: pages at {:#x} are outside the mapping", pagemap.name(), pe.vaddr);
+		TRY(pages.read(index, {at + (pe.vaddr - from), n}));
+		index += pe.nr_pages;
+	}
+	return {};
+}
+
+namespace {
+
+Result<uint64_t> dump_segment(pid_t pid, const Vma &v, ImageDir &dir, uint32_t pages_id)
+{
+	std::string path = fmt::format("/proc/{}/map_files/{:x}-{:x}", pid, v.start, v.end);
+	UniqueFd fd = TRY(xio::open(path, O_RDONLY));
+	return dump_shmem_pages(fd.borrow(), path, v.pgoff, v.pgoff + v.size(), v.ino, dir, pages_id);
+}
+
 } // namespace
 
-Result<uint64_t> dump_shmem(pid_t pid, const std::vector<Vma> &vmas, ImageDir &dir)
+Result<uint64_t> dump_shmem(pid_t pid, const std::vector<Vma> &vmas, ImageDir &dir, uint32_t first_pages_id)
 {
 	std::map<uint64_t, uint32_t> done; // shmid -> pages id
 	uint64_t pages = 0;
@@ -90,7 +127,7 @@ Result<uint64_t> dump_shmem(pid_t pid, const std::vector<Vma> &vmas, ImageDir &d
 			pr_warn("{}: segment {} is mapped twice; the mappings won't share it after restore", pid, v.ino);
 			continue;
 		}
-		uint32_t id = kShmemPagesIdBase + uint32_t(done.size());
+		uint32_t id = first_pages_id + uint32_t(done.size());
 		pages += TRY_CTX(dump_segment(pid, v, dir, id), "shared memory {:#x}-{:#x} of {}", v.start, v.end, pid);
 		done[v.ino] = id;
 	}
@@ -115,22 +152,7 @@ Result<> ShmemRestorer::map(const VmaEntry &v, uint64_t slot, ImageDir &dir)
 	segments_[v.shmid] = Segment{slot, v.pgoff, size};
 	if (mmap(at, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED, -1, 0) != at)
 		return fail_errno("can't map shared memory for {:#x}-{:#x}", v.start, v.end);
-
-	ImageReader pagemap = TRY(dir.open_image(img::Kind::ShmemPagemap, v.shmid));
-	auto head = TRY(pagemap.read(&pagemap_head__descriptor));
-	if (!head)
-		return fail(EINVAL, "{}: no head", pagemap.name());
-	PagesReader pages = TRY(dir.open_pages(pb_cast<PagemapHead>(*head)->pages_id));
-	uint64_t index = 0;
-	while (auto e = TRY(pagemap.read())) {
-		const PagemapEntry &pe = *pb_cast<PagemapEntry>(*e);
-		uint64_t len = uint64_t(pe.nr_pages) * kPage;
-		if (pe.vaddr % kPage || pe.vaddr < v.pgoff || pe.vaddr + len > v.pgoff + size)
-			return fail(EINVAL, "{}: pages at {:#x} are outside the mapping", pagemap.name(), pe.vaddr);
-		TRY(pages.read(index, {static_cast<uint8_t *>(at) + (pe.vaddr - v.pgoff), len}));
-		index += pe.nr_pages;
-	}
-	return {};
+	return restore_shmem_pages(dir, v.shmid, static_cast<uint8_t *>(at), v.pgoff, size);
 }
 
 } // namespace criu

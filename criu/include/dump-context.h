@@ -51,6 +51,7 @@ struct DumpContext {
 	compel::SeizedProcess &proc;
 	FilesDumper &files;
 	PbArena arena;
+	uint32_t pages_id = 1; // of this task's private pages (pages-N.img)
 	XsaveLayout xsave_layout = XsaveLayout::from_cpuid();
 
 	pid_t pid() const { return proc.pid(); }
@@ -62,7 +63,7 @@ struct DumpContext {
 // dump-core.cc: core-TID.img of every thread (and seccomp.img when a thread has filters).
 [[nodiscard]] Result<> dump_cores(DumpContext &ctx, const TaskParasiteState &ps);
 
-// dump-mm.cc: mm-PID.img, pagemap-PID.img and pages-1.img.
+// dump-mm.cc: mm-PID.img, pagemap-PID.img and pages-<pages_id>.img.
 struct MemDumpResult {
 	uint64_t pages_scanned = 0, pages_skipped = 0, pages_written = 0;
 	uint32_t memdump_us = 0, memwrite_us = 0;

@@ -18,6 +18,8 @@
 // ("/dev/pts/3"), as CRIU does; no tty-info.img is written (the terminal is not restored: the
 // restored task gets criu's own terminal, dup()ed at the same fd number). Without --shell-job a
 // terminal fd fails the dump ("--shell-job is needed").
+//
+// memfds (FileEntry type MEMFD, memfd.img) live in memfd.cc; see memfd.h.
 #pragma once
 
 #include <sys/types.h>
@@ -40,6 +42,8 @@ namespace criu {
 struct FdParms;
 class RegFileDumper;
 class RegFileOpener;
+class MemfdDumper;
+class MemfdTable;
 
 class FilesDumper {
 public:
@@ -83,6 +87,7 @@ private:
 	ImageDir *dir_;
 	std::unique_ptr<ImageWriter> files_;
 	std::unique_ptr<RegFileDumper> reg_;
+	std::unique_ptr<MemfdDumper> memfd_;
 	uint32_t next_id_ = 1;
 	std::vector<DumpedFd> dumped_;
 	std::map<std::tuple<uint64_t, uint64_t, uint32_t>, uint32_t> by_path_; // (dev, ino, flags) -> id
@@ -97,6 +102,11 @@ public:
 	// their contents then unlinked, once, shared by later opens). flags_override replaces the
 	// stored open flags (file mappings: O_RDONLY or O_RDWR) and skips the seek.
 	[[nodiscard]] Result<UniqueFd> open_reg(uint32_t id, std::optional<int> flags_override = {}) const;
+	// Opens MEMFD entry id likewise: the memfd of its inode, created once per process.
+	[[nodiscard]] Result<UniqueFd> open_memfd(uint32_t id, std::optional<int> flags_override = {}) const;
+	// MemRestore::premap has mapped the task's memory: memfds get their seals once their fds
+	// are installed too (see memfd.h).
+	[[nodiscard]] Result<> memory_premapped() const;
 
 	FileTable(FileTable &&) noexcept;
 	FileTable &operator=(FileTable &&) noexcept;
@@ -108,6 +118,7 @@ private:
 
 	std::map<uint32_t, PbMsg> entries_; // FileEntry by id
 	std::unique_ptr<RegFileOpener> reg_;
+	std::unique_ptr<MemfdTable> memfd_;
 };
 
 // One task's fd table, for restore.
@@ -121,9 +132,14 @@ public:
 	// Opens every fd in the calling process at its number (over whatever is there), with its
 	// position, flags and close-on-exec. The caller has moved its own fds above max_fd() first.
 	// shell_job: terminal fds get dup(tty_fd). Recreated ghost files stay open (close-on-exec)
-	// on hidden fds above max_fd(), as does anything of the caller's there: close them before
-	// the task runs (close_range(max_fd() + 1, ~0U, 0)).
-	[[nodiscard]] Result<> install(const FileTable &files, bool shell_job, int tty_fd) const;
+	// on hidden fds above max_fd(), as do memfds, and anything of the caller's there: close them
+	// before the task runs (close_range(max_fd() + 1, ~0U, 0)). Memfds get their seals once both
+	// this and MemRestore::premap are done.
+	[[nodiscard]] Result<> install(const FileTable &files, bool shell_job, int tty_fd,
+				       const std::map<uint32_t, int> &inherited = {}) const;
+	// The file (id) each fd holds; a child forked after install() inherits them, so inherited
+	// (id -> an fd of the child above max_fd()) lets it share the parent's open files.
+	std::map<uint32_t, int> files_by_id() const;
 
 private:
 	struct Fd {
