@@ -1,15 +1,20 @@
-// criu dump of one process with any number of threads: seize, ask the parasite, cure, dump
-// memory and files, write the images, then kill the task or (-R) let it go. Any failure
-// releases the task untouched and leaves no inventory.img behind.
+// criu dump of a process tree (any number of threads each): seize every task, parents first,
+// ask the parasite, cure, dump memory and files, write the images, then kill the tasks or (-R)
+// let them go. Any failure releases every task untouched and leaves no inventory.img behind.
 #define LOG_PREFIX "dump: "
 #include "cr-dump.h"
 
+#include <linux/kcmp.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <deque>
 #include <filesystem>
+#include <map>
+#include <sstream>
 
 #include "action-scripts.h"
 #include "common/log.h"
@@ -38,19 +43,21 @@ Result<> write_one(ImageDir &dir, img::Kind kind, uint64_t id, const ProtobufCMe
 	return {};
 }
 
-// Process trees come later: a task with children is refused, before and after freezing.
-Result<> check_no_children(pid_t pid)
+// The children of every thread of pid (the task must be frozen for the answer to hold).
+Result<std::vector<pid_t>> children_of(pid_t pid)
 {
+	std::vector<pid_t> out;
 	std::string dir = fmt::format("/proc/{}/task", pid);
-	auto tids = xio::read_file(fmt::format("/proc/{}/task/{}/children", pid, pid));
-	if (!tids)
-		return fail(tids.error().code(), "task {} not found", pid);
-	for (const auto &tid : std::filesystem::directory_iterator(dir)) {
-		auto kids = xio::read_file(tid.path().string() + "/children");
-		if (kids && kids->find_first_not_of(" \n") != std::string::npos)
-			return fail(EOPNOTSUPP, "Task {} has children; process trees are not supported yet", pid);
+	std::error_code ec;
+	for (const auto &tid : std::filesystem::directory_iterator(dir, ec)) {
+		std::string kids = TRY(xio::read_file(tid.path().string() + "/children"));
+		std::istringstream in(kids);
+		for (pid_t c; in >> c;)
+			out.push_back(c);
 	}
-	return {};
+	if (ec)
+		return fail(ec.value(), "task {} not found", pid);
+	return out;
 }
 
 // Small CRIU-style ids for the namespaces the task is in, in CRIU's field order.
@@ -76,28 +83,36 @@ void add_ns_ids(TaskKobjIdsEntry &ids, pid_t pid)
 	}
 }
 
-TaskKobjIdsEntry *make_ids(PbArena &a, pid_t pid)
+// Each task's own vm, files, fs and sighand (tasks sharing them are refused: see check_shared).
+TaskKobjIdsEntry *make_ids(PbArena &a, pid_t pid, uint32_t id)
 {
 	TaskKobjIdsEntry *ids = a.make(task_kobj_ids_entry__init);
-	ids->vm_id = ids->files_id = ids->fs_id = ids->sighand_id = kFirstId;
+	ids->vm_id = ids->files_id = ids->fs_id = ids->sighand_id = id;
 	add_ns_ids(*ids, pid);
 	return ids;
 }
 
-Result<> dump_pstree(DumpContext &ctx)
+// One entry a task, parents before children, as CRIU writes pstree.img.
+Result<> dump_pstree(ImageDir &dir, PbArena &a, const std::deque<DumpContext> &tasks,
+		     const std::map<pid_t, pid_t> &parents)
 {
-	ProcStat st = TRY(parse_stat(ctx.pid()));
-	PstreeEntry *e = ctx.arena.make(pstree_entry__init);
-	e->pid = uint32_t(ctx.pid());
-	e->ppid = 0;
-	e->pgid = uint32_t(st.pgid);
-	e->sid = uint32_t(st.sid);
-	std::vector<uint32_t> tids;
-	for (pid_t t : ctx.proc.threads())
-		tids.push_back(uint32_t(t));
-	e->n_threads = tids.size();
-	e->threads = ctx.arena.array(tids);
-	return write_one(ctx.dir, img::Kind::Pstree, 0, e->base);
+	ImageWriter w = TRY(dir.create_image(img::Kind::Pstree));
+	for (const DumpContext &ctx : tasks) {
+		ProcStat st = TRY(parse_stat(ctx.pid()));
+		PstreeEntry *e = a.make(pstree_entry__init);
+		e->pid = uint32_t(ctx.pid());
+		e->ppid = uint32_t(parents.at(ctx.pid()));
+		e->pgid = uint32_t(st.pgid);
+		e->sid = uint32_t(st.sid);
+		std::vector<uint32_t> tids;
+		for (pid_t t : ctx.proc.threads())
+			tids.push_back(uint32_t(t));
+		e->n_threads = tids.size();
+		e->threads = a.array(tids);
+		TRY_CTX(w.write(e->base), "{}", w.name());
+	}
+	TRY_CTX(w.close(), "{}", w.name());
+	return {};
 }
 
 Result<> dump_fs(DumpContext &ctx, const TaskParasiteState &ps)
@@ -147,27 +162,86 @@ Result<> dump_inventory(ImageDir &dir, PbArena &a, TaskKobjIdsEntry *root_ids)
 	return write_one(dir, img::Kind::Inventory, 0, inv->base);
 }
 
-// Everything written while the task is frozen and cured; returns the memory statistics.
+// Everything written of one task while it is frozen and cured; returns the memory statistics.
 Result<MemDumpResult> dump_frozen(DumpContext &ctx, const TaskParasiteState &ps, TaskKobjIdsEntry *ids)
 {
 	pid_t pid = ctx.pid();
+	pr_info("Dumping task (pid: {})", pid);
 	TRY(dump_cores(ctx, ps));
 	MemDumpResult mem = TRY(dump_mm(ctx, ps));
 	TRY_CTX(ctx.files.dump_fds(pid, ids->files_id, ctx.opts.shell_job), "fds of {}", pid);
 	TRY(dump_fs(ctx, ps));
 	TRY(write_one(ctx.dir, img::Kind::Ids, uint64_t(pid), ids->base));
-	TRY(dump_pstree(ctx));
-	TRY_CTX(ctx.files.close(), "files of {}", pid);
 	return mem;
 }
 
-Result<compel::SeizedProcess> seize(const Options &opts)
+Result<compel::SeizedProcess> seize(pid_t pid, const Options &opts)
 {
-	auto p = compel::SeizedProcess::seize(opts.tree, std::chrono::seconds(opts.timeout));
+	ProcStat st = TRY_CTX(parse_stat(pid), "task {}", pid);
+	if (st.state == 'Z')
+		return fail(EOPNOTSUPP, "task {} is a zombie: zombies are not supported yet", pid);
+	auto p = compel::SeizedProcess::seize(pid, std::chrono::seconds(opts.timeout));
 	if (!p && p.error().code() == EPERM)
-		return fail(EPERM, "can't seize task {}: {} (is it traced already, or protected by yama/LSM?)",
-			    opts.tree, p.error().describe());
-	return TRY_CTX(std::move(p), "can't seize task {}", opts.tree);
+		return fail(EPERM, "can't seize task {}: {} (is it traced already, or protected by yama/LSM?)", pid,
+			    p.error().describe());
+	return TRY_CTX(std::move(p), "can't seize task {}", pid);
+}
+
+// The tree under opts.tree, every task seized (frozen) before its children are listed, so none
+// can fork behind our back. Parents come before their children.
+struct SeizedTree {
+	std::deque<compel::SeizedProcess> tasks;
+	std::map<pid_t, pid_t> parents; // the root's parent is 0, as in pstree.img
+};
+
+Result<SeizedTree> seize_tree(const Options &opts)
+{
+	SeizedTree t;
+	t.tasks.push_back(TRY(seize(opts.tree, opts)));
+	t.parents[opts.tree] = 0;
+	for (size_t i = 0; i < t.tasks.size(); i++) {
+		pid_t parent = t.tasks[i].pid();
+		for (pid_t c : TRY(children_of(parent))) {
+			t.tasks.push_back(TRY(seize(c, opts)));
+			t.parents[c] = parent;
+		}
+	}
+	return t;
+}
+
+// Shared anonymous memory (and memfd mappings) seen by several tasks would come back as one
+// segment per task: refused until restore can share them.
+Result<> check_shared_memory(const SeizedTree &t)
+{
+	std::map<uint64_t, pid_t> seen; // segment inode -> the first task mapping it
+	for (const compel::SeizedProcess &p : t.tasks) {
+		for (const Vma &v : TRY_CTX(parse_maps(p.pid()), "task {}", p.pid())) {
+			if (!v.is(vma_status::kAnonShared) && !v.is(vma_status::kMemfd))
+				continue;
+			auto [it, first] = seen.emplace(v.ino, p.pid());
+			if (!first && it->second != p.pid())
+				return fail(EOPNOTSUPP, "tasks {} and {} share memory ({}): not supported yet", it->second,
+					    p.pid(), v.path);
+		}
+	}
+	return {};
+}
+
+// Tasks that share an fd table, fs or signal handlers without being threads (CLONE_FILES...)
+// need images CRIU shares by id: not done yet.
+Result<> check_shared(const SeizedTree &t)
+{
+	constexpr struct {
+		int type;
+		const char *what;
+	} kinds[] = {{KCMP_VM, "memory"}, {KCMP_FILES, "fd table"}, {KCMP_FS, "fs"}, {KCMP_SIGHAND, "signal handlers"}};
+	for (size_t i = 0; i < t.tasks.size(); i++)
+		for (size_t j = i + 1; j < t.tasks.size(); j++)
+			for (const auto &k : kinds)
+				if (syscall(SYS_kcmp, t.tasks[i].pid(), t.tasks[j].pid(), k.type, 0, 0) == 0)
+					return fail(EOPNOTSUPP, "tasks {} and {} share their {}: not supported yet",
+						    t.tasks[i].pid(), t.tasks[j].pid(), k.what);
+	return check_shared_memory(t);
 }
 
 // Kills the frozen task (it dies without running again) or lets it continue.
@@ -185,14 +259,27 @@ Result<> finish_task(compel::SeizedProcess &proc, bool leave_running)
 	return {};
 }
 
-Result<> dump_task(const Options &opts)
+Result<> finish_tree(SeizedTree &t, bool leave_running)
+{
+	for (compel::SeizedProcess &p : t.tasks)
+		TRY(finish_task(p, leave_running));
+	return {};
+}
+
+MemDumpResult &operator+=(MemDumpResult &a, const MemDumpResult &b)
+{
+	a.pages_scanned += b.pages_scanned, a.pages_skipped += b.pages_skipped, a.pages_written += b.pages_written;
+	a.memdump_us += b.memdump_us, a.memwrite_us += b.memwrite_us;
+	return a;
+}
+
+Result<> dump_tree(const Options &opts)
 {
 	pid_t pid = opts.tree;
 	if (pid <= 0)
 		return fail(EINVAL, "no task to dump: use -t PID");
 	if (geteuid() != 0)
 		return fail(EPERM, "criu dump must run as root (it needs CAP_SYS_PTRACE and CAP_SYS_ADMIN)");
-	TRY(check_no_children(pid));
 	ImageDir dir = TRY_CTX(opts.encrypt ? ImageDir::create(opts.images_dir, opts.seal_certs())
 					    : ImageDir::create(opts.images_dir),
 			       "images directory {}", opts.images_dir);
@@ -201,24 +288,35 @@ Result<> dump_task(const Options &opts)
 	TRY(run_action_scripts(opts, ScriptAction::PreDump, pid));
 	Timings t;
 	auto t0 = Clock::now();
-	compel::SeizedProcess proc = TRY(seize(opts));
+	SeizedTree tree = TRY(seize_tree(opts));
 	auto frozen_at = Clock::now();
 	t.freezing_us = usec(frozen_at - t0);
-	TRY(check_no_children(pid));
+	TRY(check_shared(tree));
 
-	DumpContext ctx{.opts = opts, .dir = dir, .proc = proc, .files = files};
-	TaskParasiteState ps = TRY(collect_parasite_state(proc));
-	TaskKobjIdsEntry *ids = make_ids(ctx.arena, pid);
-	MemDumpResult mem = TRY(dump_frozen(ctx, ps, ids));
+	std::deque<DumpContext> tasks;
+	MemDumpResult mem;
+	TaskKobjIdsEntry *root_ids = nullptr;
+	for (compel::SeizedProcess &proc : tree.tasks) {
+		uint32_t n = uint32_t(tasks.size()) + kFirstId;
+		DumpContext &ctx = tasks.emplace_back(
+			DumpContext{.opts = opts, .dir = dir, .proc = proc, .files = files, .pages_id = n});
+		TaskParasiteState ps = TRY(collect_parasite_state(proc));
+		TaskKobjIdsEntry *ids = make_ids(ctx.arena, proc.pid(), n);
+		mem += TRY(dump_frozen(ctx, ps, ids));
+		if (!root_ids)
+			root_ids = ids;
+	}
+	TRY(dump_pstree(dir, tasks.front().arena, tasks, tree.parents));
+	TRY_CTX(files.close(), "files of {}", pid);
 
 	if (opts.leave_running)
-		TRY(finish_task(proc, true));
+		TRY(finish_tree(tree, true));
 	t.frozen_us = usec(Clock::now() - frozen_at);
-	TRY(dump_stats(dir, ctx.arena, t, mem));
-	TRY(dump_inventory(dir, ctx.arena, ids));
-	TRY(run_action_scripts(opts, ScriptAction::PostDump, pid)); // a failure leaves the task running
+	TRY(dump_stats(dir, tasks.front().arena, t, mem));
+	TRY(dump_inventory(dir, tasks.front().arena, root_ids));
+	TRY(run_action_scripts(opts, ScriptAction::PostDump, pid)); // a failure leaves the tasks running
 	if (!opts.leave_running)
-		TRY(finish_task(proc, false));
+		TRY(finish_tree(tree, false));
 	return {};
 }
 
@@ -227,8 +325,7 @@ Result<> dump_task(const Options &opts)
 int cr_dump(const Options &opts)
 {
 	pr_info("Dumping processes (pid: {})", opts.tree);
-	pr_info("Dumping task (pid: {})", opts.tree);
-	auto r = dump_task(opts);
+	auto r = dump_tree(opts);
 	if (!r) {
 		pr_err("{}", r.error().describe());
 		pr_err("Dumping FAILED.");

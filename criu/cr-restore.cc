@@ -34,81 +34,87 @@ namespace {
 
 constexpr uint32_t kTaskStopped = 3; // CRIU's TASK_STOPPED
 
-Result<> check_free(const TaskImages &task)
+Result<> check_free(const std::vector<TaskPlan> &tasks)
 {
-	for (const ThreadImages &t : task.threads)
-		if (access(fmt::format("/proc/{}", t.tid).c_str(), F_OK) == 0)
-			return fail(EEXIST, "PID {} is taken: can't restore task {}", t.tid, task.pid);
+	for (const TaskPlan &p : tasks)
+		for (const ThreadImages &t : p.images.threads)
+			if (access(fmt::format("/proc/{}", t.tid).c_str(), F_OK) == 0)
+				return fail(EEXIST, "PID {} is taken: can't restore task {}", t.tid, p.images.pid);
 	return {};
 }
 
-// The child that becomes the task; killed and reaped unless released.
+// The tasks being restored: all killed (and the root reaped) unless released.
 class Child {
 public:
-	explicit Child(pid_t pid) : pid_(pid) {}
+	Child(pid_t pid, const std::vector<TaskPlan> &tasks) : pid_(pid), tasks_(tasks) {}
 	Child(const Child &) = delete;
 	~Child()
 	{
-		if (pid_ > 0) {
-			kill(pid_, SIGKILL);
-			waitpid(pid_, nullptr, __WALL);
-		}
+		if (pid_ <= 0)
+			return;
+		for (const TaskPlan &t : tasks_)
+			kill(t.images.pid, SIGKILL);
+		waitpid(pid_, nullptr, __WALL);
 	}
 	pid_t pid() const { return pid_; }
 	pid_t release() { return std::exchange(pid_, -1); }
 
 private:
 	pid_t pid_;
+	const std::vector<TaskPlan> &tasks_;
 };
 
-// The task, with its PID; with --restore-sibling a child of criu's parent rather than of criu.
-Result<pid_t> clone_with_pid(pid_t pid, bool sibling)
+// Waits until every thread of every task sits in the restorer's final trap.
+Result<> wait_for_traps(const std::vector<TaskPlan> &tasks)
 {
-	clone_args ca{};
-	ca.flags = sibling ? CLONE_PARENT : 0;
-	ca.exit_signal = sibling ? 0 : SIGCHLD; // a sibling inherits criu's own exit signal
-	ca.set_tid = reinterpret_cast<uint64_t>(&pid);
-	ca.set_tid_size = 1;
-	long ret = syscall(SYS_clone3, &ca, sizeof(ca));
-	if (ret < 0)
-		return fail_errno("can't create a task with PID {} (clone3 set_tid)", pid);
-	return pid_t(ret);
-}
-
-// Waits until every thread sits in the restorer's final trap.
-Result<> wait_for_traps(pid_t pid, size_t nr_threads)
-{
+	std::map<pid_t, pid_t> tids; // thread -> its task
+	for (const TaskPlan &t : tasks)
+		for (const ThreadImages &th : t.images.threads)
+			tids[th.tid] = t.images.pid;
 	std::map<pid_t, bool> trapped;
-	while (trapped.size() < nr_threads) {
+	while (trapped.size() < tids.size()) {
 		int st;
 		pid_t w = waitpid(-1, &st, __WALL);
 		if (w < 0)
-			return fail_errno("waiting for task {}", pid);
-		if ((WIFEXITED(st) || WIFSIGNALED(st)) && w != pid) {
-			trapped.erase(w); // a helper thread of criu's child (the restorer's threads don't exit)
-			continue;
-		}
+			return fail_errno("waiting for the restored tasks");
+		auto task = tids.find(w);
 		if (WIFEXITED(st) || WIFSIGNALED(st)) {
+			if (task == tids.end())
+				continue; // a helper thread of a restoring task (the restorer's threads don't exit)
 			if (WIFSIGNALED(st))
-				return fail(ECHILD, "task {} (thread {}) was killed by signal {} while restoring", pid, w,
-					    WTERMSIG(st));
-			return fail(ECHILD, "restoring task {} failed with exit status {} (see the log above)", pid,
-				    WEXITSTATUS(st));
+				return fail(ECHILD, "task {} (thread {}) was killed by signal {} while restoring",
+					    task->second, w, WTERMSIG(st));
+			return fail(ECHILD, "restoring task {} failed with exit status {} (see the log above)",
+				    task->second, WEXITSTATUS(st));
 		}
 		int event = st >> 16, sig = WSTOPSIG(st);
-		if (event == PTRACE_EVENT_CLONE || event == PTRACE_EVENT_STOP) {
+		if (event == PTRACE_EVENT_CLONE || event == PTRACE_EVENT_FORK || event == PTRACE_EVENT_STOP) {
 			ptrace(PTRACE_CONT, w, 0, 0);
 			continue;
 		}
 		siginfo_t si{};
-		if (sig == SIGTRAP && ptrace(PTRACE_GETSIGINFO, w, 0, &si) == 0 && si.si_code == SI_KERNEL) {
+		if (sig == SIGTRAP && task != tids.end() && ptrace(PTRACE_GETSIGINFO, w, 0, &si) == 0 &&
+		    si.si_code == SI_KERNEL) {
 			trapped[w] = true;
 			continue;
 		}
-		pr_warn("task {} thread {} got signal {} while restoring", pid, w, sig);
+		pr_warn("thread {} got signal {} while restoring", w, sig);
 		ptrace(PTRACE_CONT, w, 0, sig);
 	}
 	return {};
+}
+
+// What each task reported just before it jumped into its restorer.
+Result<std::map<pid_t, Bootstrap>> read_reports(BorrowedFd fd, size_t nr_tasks)
+{
+	std::map<pid_t, Bootstrap> out;
+	while (out.size() < nr_tasks) {
+		TaskReport r;
+		if (TRY(xio::read_full(fd, xio::as_writable_bytes(&r, sizeof(r)))) != sizeof(r))
+			return fail(EIO, "a task did not report its restorer");
+		out[r.pid] = r.bootstrap;
+	}
+	return out;
 }
 
 Result<pt::Stop> wait_syscall(pid_t tid, pt::StopKind want)
@@ -183,19 +189,30 @@ uint32_t usec_since(Clock::time_point t)
 }
 
 // stats-restore, as CRIU writes it: times in microseconds and the pages put back.
-Result<> write_stats(ImageDir &dir, const TaskImages &task, uint32_t forking, uint32_t total)
+Result<> write_stats(ImageDir &dir, const std::vector<TaskPlan> &tasks, uint32_t forking, uint32_t total)
 {
 	RestoreStatsEntry r = RESTORE_STATS_ENTRY__INIT;
 	r.forking_time = forking;
 	r.restore_time = total;
 	r.has_pages_restored = true;
-	for (const PageRun &run : task.pagemap)
-		r.pages_restored += run.nr_pages;
+	for (const TaskPlan &t : tasks)
+		for (const PageRun &run : t.images.pagemap)
+			r.pages_restored += run.nr_pages;
 	StatsEntry s = STATS_ENTRY__INIT;
 	s.restore = &r;
 	ImageWriter w = TRY(dir.create_image(img::Kind::StatsRestore));
 	TRY(w.write(s.base));
 	return w.close();
+}
+
+Result<std::vector<TaskPlan>> plan_tasks(ImageDir &dir, TreeImages &tree)
+{
+	std::vector<TaskPlan> plans;
+	for (TaskImages &t : tree.tasks) {
+		FdPlan fds = TRY(FdPlan::load(dir, t.ids_entry().files_id));
+		plans.push_back(TaskPlan{std::move(t), std::move(fds)});
+	}
+	return plans;
 }
 
 Result<int> restore(const Options &opts)
@@ -204,12 +221,16 @@ Result<int> restore(const Options &opts)
 	if (geteuid() != 0)
 		return fail(EPERM, "criu restore must run as root");
 	ImageDir dir = TRY(ImageDir::open(opts.images_dir, opts.open_key()));
-	TaskImages task = TRY(read_task_images(dir));
+	TreeImages tree = TRY(read_tree_images(dir));
 	TRY(verify_sealed_images(dir));
 	FileTable files = TRY(FileTable::load(dir));
-	FdPlan fds = TRY(FdPlan::load(dir, task.ids_entry().files_id));
-	TRY(check_free(task));
-	pr_info("Restoring task {} ({} threads)", task.pid, task.threads.size());
+	std::vector<TaskPlan> tasks = TRY(plan_tasks(dir, tree));
+	TRY(check_free(tasks));
+	int max_fd = 2;
+	for (const TaskPlan &t : tasks)
+		max_fd = std::max(max_fd, t.fds.max_fd());
+	const TaskImages &root = tasks.front().images;
+	pr_info("Restoring {} task(s), root {} ({} threads)", tasks.size(), root.pid, root.threads.size());
 	TRY(run_action_scripts(opts, ScriptAction::PreRestore));
 
 	int go[2], report[2];
@@ -217,31 +238,31 @@ Result<int> restore(const Options &opts)
 		return fail_errno("pipe");
 	UniqueFd go_w(go[1]), report_r(report[0]);
 	Clock::time_point forking = Clock::now();
-	Child child(TRY(clone_with_pid(task.pid, opts.restore_sibling)));
+	Child child(TRY(clone_with_pid(root.pid, opts.restore_sibling)), tasks);
 	if (child.pid() == 0) {
 		close(go[1]);
 		close(report[0]);
-		restore_task(RestoreContext{opts, dir, task, files, fds}, go[0], report[1]);
+		restore_task(RestoreContext{opts, dir, files, tasks, max_fd}, go[0], report[1]);
 	}
 	close(go[0]);
 	close(report[1]);
-	if (ptrace(PTRACE_SEIZE, child.pid(), 0, PTRACE_O_TRACECLONE | PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL |
-						   PTRACE_O_SUSPEND_SECCOMP))
+	constexpr long kTraceOpts = PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK | PTRACE_O_TRACESYSGOOD |
+				    PTRACE_O_EXITKILL | PTRACE_O_SUSPEND_SECCOMP;
+	if (ptrace(PTRACE_SEIZE, child.pid(), 0, kTraceOpts))
 		return fail_errno("can't trace the restoring task {}", child.pid());
 	TRY(xio::write_full(go_w.borrow(), xio::as_bytes("g", 1)));
 	uint32_t forking_time = usec_since(forking);
 
-	TRY(wait_for_traps(task.pid, task.threads.size()));
-	Bootstrap b{};
-	if (TRY(xio::read_full(report_r.borrow(), xio::as_writable_bytes(&b, sizeof(b)))) != sizeof(b))
-		return fail(EIO, "task {} did not report its restorer", task.pid);
-	TRY(finish(task, b));
-	TRY(run_action_scripts(opts, ScriptAction::PostRestore, task.pid)); // a failure kills the task
-	if (auto st = write_stats(dir, task, forking_time, usec_since(start)); !st)
+	TRY(wait_for_traps(tasks));
+	std::map<pid_t, Bootstrap> boots = TRY(read_reports(report_r.borrow(), tasks.size()));
+	for (const TaskPlan &t : tasks)
+		TRY(finish(t.images, boots.at(t.images.pid)));
+	TRY(run_action_scripts(opts, ScriptAction::PostRestore, root.pid)); // a failure kills the tasks
+	if (auto st = write_stats(dir, tasks, forking_time, usec_since(start)); !st)
 		pr_warn("can't write stats-restore: {}", st.error().describe());
 	if (!opts.pidfile.empty())
-		TRY(write_pidfile(opts, task.pid));
-	pr_info("Restore finished successfully; task {} is running", task.pid);
+		TRY(write_pidfile(opts, root.pid));
+	pr_info("Restore finished successfully; task {} is running", root.pid);
 	if (opts.restore_detached || opts.restore_sibling) {
 		child.release();
 		return 0;

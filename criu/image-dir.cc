@@ -100,6 +100,15 @@ Result<PagesWriter> ImageDir::create_pages(uint32_t pages_id)
 	return w;
 }
 
+Result<> ImageDir::move_fd_above(int above)
+{
+	int fd = fcntl(dir_.get(), F_DUPFD_CLOEXEC, above + 1);
+	if (fd < 0)
+		return fail_errno("{}: can't move its fd above {}", path_, above);
+	dir_ = UniqueFd(fd);
+	return {};
+}
+
 Result<PagesReader> ImageDir::open_pages(uint32_t pages_id)
 {
 	std::string name = img::file_name(img::Kind::Pages, pages_id);

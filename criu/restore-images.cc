@@ -93,25 +93,15 @@ Result<> verify_sealed_images(ImageDir &dir)
 	return {};
 }
 
-Result<TaskImages> read_task_images(ImageDir &dir)
-{
-	auto inventory = TRY_CTX(read_one(dir, img::Kind::Inventory, 0), "not a complete checkpoint");
-	if (pb_cast<InventoryEntry>(inventory)->img_version != 2)
-		return fail(EINVAL, "inventory.img: image version {} is not supported",
-			    pb_cast<InventoryEntry>(inventory)->img_version);
+namespace {
 
-	ImageReader pstree = TRY(dir.open_image(img::Kind::Pstree));
-	auto root = TRY(pstree.read());
-	if (!root)
-		return fail(EINVAL, "pstree.img: no tasks");
-	if (TRY(pstree.read()))
-		return fail(EOPNOTSUPP, "pstree.img: process trees are not supported yet");
-	const PstreeEntry &pe = *pb_cast<PstreeEntry>(*root);
+Result<TaskImages> read_task(ImageDir &dir, const PstreeEntry &pe, PbMsg &seccomp)
+{
 	if (pe.n_threads == 0 || pe.threads[0] != pe.pid)
 		return fail(EINVAL, "pstree.img: task {} does not list itself as its first thread", pe.pid);
-
 	TaskImages t;
 	t.pid = pid_t(pe.pid);
+	t.ppid = pid_t(pe.ppid);
 	t.pgid = pid_t(pe.pgid);
 	t.sid = pid_t(pe.sid);
 	for (size_t i = 0; i < pe.n_threads; i++) {
@@ -126,11 +116,40 @@ Result<TaskImages> read_task_images(ImageDir &dir)
 	bool filters = false;
 	for (const ThreadImages &th : t.threads)
 		filters |= th.thread_core().has_seccomp_mode && th.thread_core().seccomp_mode == SECCOMP_MODE__filter;
-	if (filters)
-		t.seccomp = TRY(read_one(dir, img::Kind::Seccomp, 0));
+	if (filters) {
+		if (!seccomp)
+			seccomp = TRY(read_one(dir, img::Kind::Seccomp, 0));
+		t.seccomp = &seccomp;
+	}
 	for (const ThreadImages &th : t.threads)
 		TRY(t.seccomp_chain(th));
 	return t;
+}
+
+} // namespace
+
+Result<TreeImages> read_tree_images(ImageDir &dir)
+{
+	auto inventory = TRY_CTX(read_one(dir, img::Kind::Inventory, 0), "not a complete checkpoint");
+	if (pb_cast<InventoryEntry>(inventory)->img_version != 2)
+		return fail(EINVAL, "inventory.img: image version {} is not supported",
+			    pb_cast<InventoryEntry>(inventory)->img_version);
+
+	TreeImages tree;
+	ImageReader pstree = TRY(dir.open_image(img::Kind::Pstree));
+	while (auto e = TRY(pstree.read())) {
+		const PstreeEntry &pe = *pb_cast<PstreeEntry>(*e);
+		bool parent_known = tree.tasks.empty(); // the root's parent is outside the checkpoint
+		for (const TaskImages &t : tree.tasks)
+			parent_known |= t.pid == pid_t(pe.ppid);
+		if (!parent_known)
+			return fail(EINVAL, "pstree.img: the parent {} of task {} comes after it or is missing", pe.ppid,
+				    pe.pid);
+		tree.tasks.push_back(TRY(read_task(dir, pe, *tree.seccomp)));
+	}
+	if (tree.tasks.empty())
+		return fail(EINVAL, "pstree.img: no tasks");
+	return tree;
 }
 
 Result<std::vector<const SeccompFilter *>> TaskImages::seccomp_chain(const ThreadImages &t) const
@@ -139,7 +158,7 @@ Result<std::vector<const SeccompFilter *>> TaskImages::seccomp_chain(const Threa
 	std::vector<const SeccompFilter *> chain;
 	if (!tc.has_seccomp_mode || tc.seccomp_mode != SECCOMP_MODE__filter)
 		return chain;
-	const SeccompEntry &e = *pb_cast<SeccompEntry>(seccomp);
+	const SeccompEntry &e = *pb_cast<SeccompEntry>(*seccomp);
 	for (uint32_t i = tc.seccomp_filter;; i = e.seccomp_filters[i]->prev) {
 		if (i >= e.n_seccomp_filters || chain.size() > e.n_seccomp_filters)
 			return fail(EINVAL, "seccomp.img: bad filter chain of thread {}", t.tid);

@@ -2,6 +2,7 @@
 // restorer blob (see restore.h).
 #define LOG_PREFIX "restore: "
 #include <fcntl.h>
+#include <linux/sched.h>
 #include <sys/mman.h>
 #include <sys/personality.h>
 #include <sys/resource.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <map>
 #include <cstring>
 
 #include "common/log.h"
@@ -199,9 +201,9 @@ template <typename T> uint64_t copy_table(Arena &a, const std::vector<T> &v)
 	return a.addr(dst);
 }
 
-Result<rst_args *> fill_args(const RestoreContext &ctx, const MemRestore &mem, Arena &a, int exe_fd)
+Result<rst_args *> fill_args(const TaskPlan &plan, const MemRestore &mem, Arena &a, int exe_fd)
 {
-	const TaskImages &task = ctx.task;
+	const TaskImages &task = plan.images;
 	const MmEntry &mm = task.mm_entry();
 	rst_args *args = a.alloc<rst_args>();
 	args->bootstrap = {mem.bootstrap(), mem.bootstrap_size()};
@@ -253,7 +255,7 @@ Result<rst_args *> fill_args(const RestoreContext &ctx, const MemRestore &mem, A
 	args->dumpable = mm.has_dumpable ? mm.dumpable : 1;
 	args->child_subreaper = tc.has_child_subreaper && tc.child_subreaper;
 
-	std::vector<rst_range> closing = fds_to_close(ctx.fds.fds());
+	std::vector<rst_range> closing = fds_to_close(plan.fds.fds());
 	args->close_fds = copy_table(a, closing);
 	args->nr_close = uint32_t(closing.size());
 	return args;
@@ -306,20 +308,20 @@ Result<> unregister_rseq()
 	return fail_errno("can't unregister criu's rseq area");
 }
 
-Result<> restore_fs(const RestoreContext &ctx)
+Result<> restore_fs(const FileTable &files, const TaskImages &task)
 {
-	const FsEntry &fs = ctx.task.fs_entry();
-	UniqueFd root = TRY_CTX(ctx.files.open_reg(fs.root_id, O_RDONLY | O_DIRECTORY), "root of {}", ctx.task.pid);
-	UniqueFd cwd = TRY_CTX(ctx.files.open_reg(fs.cwd_id, O_RDONLY | O_DIRECTORY), "cwd of {}", ctx.task.pid);
+	const FsEntry &fs = task.fs_entry();
+	UniqueFd root = TRY_CTX(files.open_reg(fs.root_id, O_RDONLY | O_DIRECTORY), "root of {}", task.pid);
+	UniqueFd cwd = TRY_CTX(files.open_reg(fs.cwd_id, O_RDONLY | O_DIRECTORY), "cwd of {}", task.pid);
 	struct stat here, there;
 	if (stat("/", &here) || fstat(root.get(), &there))
 		return fail_errno("can't stat the root directory");
 	if (here.st_dev != there.st_dev || here.st_ino != there.st_ino) {
 		if (fchdir(root.get()) || chroot("."))
-			return fail_errno("can't change root of {}", ctx.task.pid);
+			return fail_errno("can't change root of {}", task.pid);
 	}
 	if (fchdir(cwd.get()))
-		return fail_errno("can't change the working directory of {}", ctx.task.pid);
+		return fail_errno("can't change the working directory of {}", task.pid);
 	if (fs.has_umask)
 		umask(fs.umask);
 	return {};
@@ -342,14 +344,13 @@ Result<int> lift(int fd, int above)
 }
 
 // Session and process group: the task's own (it led them), or criu's when it shares them.
-Result<> restore_session(const RestoreContext &ctx)
+Result<> restore_session(const Options &opts, const TaskImages &t)
 {
-	const TaskImages &t = ctx.task;
 	if (t.sid == t.pid) {
 		if (setsid() < 0)
 			return fail_errno("can't make {} a session leader", t.pid);
 	} else if (t.sid != getsid(0)) {
-		if (!ctx.opts.shell_job)
+		if (!opts.shell_job)
 			return fail(EINVAL, "task {} is in session {}, which is not in the checkpoint (use --shell-job)",
 				    t.pid, t.sid);
 		pr_warn("task {}: joins criu's session {} instead of {} (--shell-job)", t.pid, getsid(0), t.sid);
@@ -361,32 +362,75 @@ Result<> restore_session(const RestoreContext &ctx)
 	return {};
 }
 
-void become_task(const RestoreContext &ctx, int report_fd)
+// criu's own fds (log, report pipe, terminal, images directory) go above every task's fds.
+struct OwnFds {
+	int report = -1, tty = -1;
+};
+
+OwnFds lift_own_fds(const RestoreContext &ctx, int report_fd)
 {
-	const TaskImages &task = ctx.task;
-	must(restore_session(ctx));
+	OwnFds own;
+	own.report = must(lift(report_fd, ctx.max_fd));
+	log::set_fd(must(lift(dup(log::fd()), ctx.max_fd)));
+	own.tty = isatty(STDIN_FILENO) ? must(lift(dup(STDIN_FILENO), ctx.max_fd)) : -1;
+	must(ctx.dir.move_fd_above(ctx.max_fd));
+	return own;
+}
+
+// The parent's files this task shares (an fd of the parent's it inherited, for each file id
+// both have), moved above every task's fds before this task installs its own.
+std::map<uint32_t, int> inherited_files(const RestoreContext &ctx, const TaskPlan &plan, const TaskPlan *parent)
+{
+	std::map<uint32_t, int> out;
+	if (!parent)
+		return out;
+	std::map<uint32_t, int> mine = plan.fds.files_by_id();
+	for (auto [id, fd] : parent->fds.files_by_id())
+		if (mine.count(id))
+			out[id] = must(lift(dup(fd), ctx.max_fd));
+	return out;
+}
+
+[[noreturn]] void become_task(const RestoreContext &ctx, size_t index, OwnFds own, const TaskPlan *parent);
+
+// Forks every child of tasks[index] with its PID; each becomes its task.
+void fork_children(const RestoreContext &ctx, size_t index, OwnFds own)
+{
+	const TaskPlan &plan = ctx.tasks[index];
+	for (size_t i = index + 1; i < ctx.tasks.size(); i++) {
+		if (ctx.tasks[i].images.ppid != plan.images.pid)
+			continue;
+		pid_t pid = must(clone_with_pid(ctx.tasks[i].images.pid, false));
+		if (pid == 0)
+			become_task(ctx, i, own, &plan);
+	}
+}
+
+void become_task(const RestoreContext &ctx, size_t index, OwnFds own, const TaskPlan *parent)
+{
+	const TaskPlan &plan = ctx.tasks[index];
+	const TaskImages &task = plan.images;
+	must(restore_session(ctx.opts, task));
 	if (personality(task.tc().personality) < 0)
 		die(Error(errno, fmt::format("can't set personality {:#x}", task.tc().personality)));
 
-	MemRestore mem = must(MemRestore::premap(task, ctx.files, ctx.dir, bootstrap_size(task, ctx.fds.fds().size())));
+	// Files first: the children forked below inherit them, so open files a child shares with
+	// its parent stay shared.
+	must(plan.fds.install(ctx.files, ctx.opts.shell_job, own.tty, inherited_files(ctx, plan, parent)));
+	must(restore_fs(ctx.files, task));
+	fork_children(ctx, index, own);
+
+	MemRestore mem = must(MemRestore::premap(task, ctx.files, ctx.dir, bootstrap_size(task, plan.fds.fds().size())));
 	{
 		PagesReader pages = must(ctx.dir.open_pages(task.pages_id));
 		must(mem.fill(task, pages));
 	}
 	std::memcpy(reinterpret_cast<void *>(mem.bootstrap()), restorer_blob, restorer_blob_size);
-
-	int top = std::max(ctx.fds.max_fd(), 2);
-	int exe = must(ctx.files.open_reg(task.mm_entry().exe_file_id, O_RDONLY)).release();
-	exe = must(lift(exe, top));
-	report_fd = must(lift(report_fd, top));
-	log::set_fd(must(lift(dup(log::fd()), top)));
-	int tty = isatty(STDIN_FILENO) ? must(lift(dup(STDIN_FILENO), top)) : -1;
-	must(restore_fs(ctx));
-	must(ctx.fds.install(ctx.files, ctx.opts.shell_job, tty));
+	int exe = must(lift(must(ctx.files.open_reg(task.mm_entry().exe_file_id, O_RDONLY)).release(), ctx.max_fd));
 
 	must(restore_sigactions(task.tc()));
-	Arena arena(mem.bootstrap() + blob_size(), align_up(args_size(task, ctx.fds.fds().size()), 4096));
-	rst_args *args = must(fill_args(ctx, mem, arena, exe));
+	Arena arena(mem.bootstrap() + blob_size(), align_up(args_size(task, plan.fds.fds().size()), 4096));
+	rst_args *args = must(fill_args(plan, mem, arena, exe));
 	must(restore_rlimits(task.tc()));
 	must(unregister_rseq());
 
@@ -394,9 +438,10 @@ void become_task(const RestoreContext &ctx, int report_fd)
 	std::vector<rst_range> unmap = must(mem.unmap_list(task));
 	args->unmap = copy_table(arena, unmap);
 	args->nr_unmap = uint32_t(unmap.size());
-	Bootstrap b{mem.bootstrap(), mem.bootstrap_size(), mem.bootstrap() + restorer_rst_syscall_gadget_offset};
-	must(xio::write_full(BorrowedFd(report_fd), xio::as_bytes(&b, sizeof(b))));
-	pr_info("jumping into the restorer at {:#x}", mem.bootstrap());
+	TaskReport report{task.pid, {mem.bootstrap(), mem.bootstrap_size(),
+				     mem.bootstrap() + restorer_rst_syscall_gadget_offset}};
+	must(xio::write_full(BorrowedFd(own.report), xio::as_bytes(&report, sizeof(report))));
+	pr_info("{}: jumping into the restorer at {:#x}", task.pid, mem.bootstrap());
 	jump(mem.bootstrap() + restorer_restorer_entry_offset, reinterpret_cast<rst_thread *>(args->threads)->stack_top,
 	     args);
 }
@@ -412,8 +457,20 @@ void restore_task(const RestoreContext &ctx, int go_fd, int report_fd)
 	sigset_t all;
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, nullptr);
-	become_task(ctx, report_fd);
-	_exit(1);
+	become_task(ctx, 0, lift_own_fds(ctx, report_fd), nullptr);
+}
+
+Result<pid_t> clone_with_pid(pid_t pid, bool sibling)
+{
+	clone_args ca{};
+	ca.flags = sibling ? CLONE_PARENT : 0;
+	ca.exit_signal = sibling ? 0 : SIGCHLD; // a sibling inherits criu's own exit signal
+	ca.set_tid = reinterpret_cast<uint64_t>(&pid);
+	ca.set_tid_size = 1;
+	long ret = syscall(SYS_clone3, &ca, sizeof(ca));
+	if (ret < 0)
+		return fail_errno("can't create a task with PID {} (clone3 set_tid)", pid);
+	return pid_t(ret);
 }
 
 } // namespace criu

@@ -32,6 +32,8 @@ public:
 
 	const std::string &path() const { return path_; }
 	BorrowedFd fd() const { return dir_.borrow(); }
+	// Moves the directory's fd above `above` (a restoring task installs its own fds below).
+	[[nodiscard]] Result<> move_fd_above(int above);
 	bool sealed() const { return keyring_ != nullptr; }
 
 	[[nodiscard]] Result<ImageWriter> create_image(img::Kind kind, uint64_t id = 0);

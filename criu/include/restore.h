@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "common/result.h"
@@ -12,6 +13,7 @@
 #include "core.pb-c.h"
 #include "fs.pb-c.h"
 #include "mm.pb-c.h"
+#include "files.h"
 #include "page-xfer.h"
 #include "seccomp.pb-c.h"
 
@@ -25,9 +27,9 @@ struct ThreadImages {
 };
 
 struct TaskImages {
-	pid_t pid = 0, pgid = 0, sid = 0;
+	pid_t pid = 0, ppid = 0, pgid = 0, sid = 0;
 	PbMsg ids, mm, fs;
-	PbMsg seccomp;                     // seccomp.img, when a thread has filters
+	const PbMsg *seccomp = nullptr;    // seccomp.img (the tree's), when a thread has filters
 	std::vector<ThreadImages> threads; // the leader first
 	uint32_t pages_id = 0;
 	std::vector<PageRun> pagemap;     // runs in pages-<pages_id>.img order
@@ -42,8 +44,14 @@ struct TaskImages {
 	[[nodiscard]] Result<std::vector<const SeccompFilter *>> seccomp_chain(const ThreadImages &t) const;
 };
 
-// Reads inventory.img, pstree.img and the root task's core, ids, mm, fs and pagemap images.
-[[nodiscard]] Result<TaskImages> read_task_images(ImageDir &dir);
+// Every task of the checkpoint, parents before their children (pstree.img's order).
+struct TreeImages {
+	std::unique_ptr<PbMsg> seccomp = std::make_unique<PbMsg>(); // seccomp.img, read when needed
+	std::vector<TaskImages> tasks;
+};
+
+// Reads inventory.img, pstree.img and every task's core, ids, mm, fs and pagemap images.
+[[nodiscard]] Result<TreeImages> read_tree_images(ImageDir &dir);
 
 // In a sealed directory, authenticates every image restore does not otherwise read
 // (stats-dump, ...), so that any change to any image file refuses the restore.
@@ -55,27 +63,41 @@ namespace criu {
 
 struct Options;
 class FileTable;
-class FdPlan;
 
-// What the restore of one task works from; everything read and checked before the fork.
+// One task to restore: its images and its fd table.
+struct TaskPlan {
+	TaskImages images;
+	FdPlan fds;
+};
+
+// What the restore of a tree works from; everything read and checked before the first fork.
 struct RestoreContext {
 	const Options &opts;
 	ImageDir &dir;
-	const TaskImages &task;
 	const FileTable &files;
-	const FdPlan &fds;
+	const std::vector<TaskPlan> &tasks; // parents before their children; the root first
+	int max_fd;                         // the highest fd of any task: criu's own move above it
 };
 
-// The bootstrap area: where the child left the restorer, so that criu can finish from outside.
+// The bootstrap area: where a task left the restorer, so that criu can finish from outside.
 struct Bootstrap {
 	uint64_t start = 0, size = 0;
 	uint64_t syscall_gadget = 0; // "syscall; int3" inside it
 };
 
-// In criu's child, which has the task's PID: waits for a byte on go_fd (criu traces it by then),
-// turns itself into the task up to the restorer's final trap, telling criu the Bootstrap on
-// report_fd just before it jumps into the restorer, and never returns. On failure it logs why
-// and exits.
+// What each task tells criu (on the report pipe) just before it jumps into its restorer.
+struct TaskReport {
+	pid_t pid = 0;
+	Bootstrap bootstrap;
+};
+
+// In criu's child, which has the root task's PID: waits for a byte on go_fd (criu traces it by
+// then), turns itself into the root task, forking the other tasks on the way (each becomes
+// its own task the same way), up to the restorer's final trap. Never returns; on failure it
+// logs why and exits.
 [[noreturn]] void restore_task(const RestoreContext &ctx, int go_fd, int report_fd);
+
+// A new process with the given PID (clone3 set_tid); with sibling, a child of our parent.
+[[nodiscard]] Result<pid_t> clone_with_pid(pid_t pid, bool sibling);
 
 } // namespace criu

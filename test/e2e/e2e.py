@@ -56,9 +56,15 @@ class Env:
     def dump(self, pid, d, *extra, encrypt=False):
         os.makedirs(d, exist_ok=True)
         enc = ["--encrypt", "--tls-cert", os.path.join(self.pki(), "cert.pem")] if encrypt else []
+        self.pids.update([pid] + descendants(pid))
         self.criu_run("dump", "-t", str(pid), "-D", d, "-v4", "-o", "dump.log", *enc, *extra)
         if "-R" not in extra:
-            reap(pid)
+            # Every dumped task (a core image each) is killed; the others come to us, the
+            # subreaper, once their parent is gone.
+            for p in sorted(int(f[5:-4]) for f in os.listdir(d) if f.startswith("core-")):
+                self.pids.add(p)
+                reap_any()
+                reap(p)
 
     def restore(self, d, encrypt=False, check=True):
         enc = ["--tls-key", os.path.join(self.pki(), "private", "key.pem")] if encrypt else []
@@ -67,7 +73,7 @@ class Env:
                           *enc, check=check)
         if r.returncode == 0:
             pid = int(open(pidfile).read())
-            self.pids.add(pid)
+            self.pids.update([pid] + descendants(pid))
             return pid
         return r
 
@@ -90,6 +96,33 @@ def log_tail(argv):
         return ""
 
 
+def descendants(pid):
+    """Every live process below pid."""
+    parent = {}
+    for d in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            fields = open(f"/proc/{d}/stat").read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parent[int(d)] = int(fields[1])
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        kids = [c for c, pp in parent.items() if pp == p]
+        out += kids
+        todo += kids
+    return out
+
+
+def reap_any():
+    """Reaps whatever children of ours have exited."""
+    try:
+        while os.waitpid(-1, os.WNOHANG)[0] > 0:
+            pass
+    except ChildProcessError:
+        pass
+
+
 def reap(pid, timeout=10):
     """Waits for pid to exit (reaping it when it is our child) and for /proc/PID to go."""
     end = time.time() + timeout
@@ -98,7 +131,7 @@ def reap(pid, timeout=10):
             if os.waitpid(pid, os.WNOHANG)[0] == pid:
                 pass
         except ChildProcessError:
-            pass
+            reap_any()  # not (yet) ours: maybe re-parented to us as its parent died
         if not os.path.exists(f"/proc/{pid}"):
             return
         time.sleep(0.02)
@@ -186,6 +219,12 @@ def test_python_encrypted(env):
 
 def test_bash(env):
     checkpoint_restore(env, "bash", ["bash", "-c", BASH_LOOP], r"step (\d+)$")
+
+
+def test_bash_with_children(env):
+    """A shell loop that runs a program each turn: dumped with its child, both come back."""
+    checkpoint_restore(env, "bash-sleep", ["bash", "-c", 'i=0; while :; do i=$((i+1)); echo "step $i"; sleep 0.05; done'],
+                       r"step (\d+)$")
 
 
 def check_mt(out, before):
@@ -370,7 +409,7 @@ def test_restore_attached(env):
         raise Failure(f"criu restore exited {rc} after the task was killed by SIGTERM, want {128 + signal.SIGTERM}")
 
 
-TESTS = [test_python, test_python_encrypted, test_bash, test_mt, test_mt_encrypted, test_leave_running_twice,
+TESTS = [test_python, test_python_encrypted, test_bash, test_bash_with_children, test_mt, test_mt_encrypted, test_leave_running_twice,
          test_restore_pid_taken, test_restore_missing_image, test_restore_corrupt_core, test_dump_killed,
          test_not_root, test_restore_attached]
 

@@ -145,6 +145,27 @@ def session_members(sid):
     return pids
 
 
+def descendants(pid):
+    """Every live process below pid (children, grandchildren, ...)."""
+    parent = {}
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open(f"/proc/{d}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if fields[0] != "Z":
+                parent[int(d)] = int(fields[1])
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        kids = [c for c, pp in parent.items() if pp == p]
+        out += kids
+        todo += kids
+    return out
+
+
 PTRACE_DETACH, PTRACE_SEIZE, PTRACE_INTERRUPT = 17, 0x4206, 0x4207
 WALL = 0x40000000
 
@@ -254,7 +275,14 @@ class Run:
         args = ["-t", str(self.pid)]
         if self.flavor == "enc":
             args += ["--encrypt", "--tls-cert", os.path.join(self.pki, "cert.pem")]
+        tree = descendants(self.pid)
+        for pid in tree:
+            self.procs.add(pid)
         self.criu("dump", args)
+        # The killed tree's other tasks are re-parented to the runner (the subreaper): reap them.
+        for pid in tree:
+            if self.procs.wait(pid, EXIT_TIMEOUT) is None:
+                raise TestError(f"task {pid} of the tree is still alive after criu dump")
         # criu dump kills the task: reap it, wait until its pid is free for the restore.
         status = self.procs.wait(self.pid, EXIT_TIMEOUT)
         if status is None:
@@ -272,7 +300,7 @@ class Run:
             self.criu("restore", args)
         finally:
             # Whatever criu left behind is killed at the end: record the session's members.
-            for pid in session_members(self.pid):
+            for pid in session_members(self.pid) + descendants(self.pid):
                 self.procs.add(pid)
         with open(rst_pid) as f:
             pid = int(f.read())

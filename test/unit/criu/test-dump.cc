@@ -1,6 +1,6 @@
 // criu dump of real processes: a two-thread victim with known state is dumped with -R, the
 // images are read back and compared with what the victim set up, and CRIU's crit must decode
-// every image. The victim must run on unchanged; a victim with a child must not be dumped.
+// every image. The victim must run on unchanged; a victim with a child is dumped with it.
 #include <catch2/catch.hpp>
 
 #include <fcntl.h>
@@ -294,19 +294,25 @@ TEST_CASE("dump of a two-thread process records its state and leaves it running"
 	}
 }
 
-TEST_CASE("dump of a process with a child fails and leaves both running", "[dump]")
+TEST_CASE("dump of a process with a child dumps the tree and leaves both running", "[dump]")
 {
 	TempDir tmp;
 	DumpVictim v(tmp, {"--child"});
 	pid_t child = pid_t(v.at("child"));
 	std::string dir = tmp / "images";
-	mkdir(dir.c_str(), 0700);
-	std::string out;
-	CHECK(run_dump(v.pid(), dir, &out) == 1);
-	std::string log = log_of(dir);
-	INFO(log);
-	CHECK(log.find(fmt::format("Task {} has children", v.pid())) != std::string::npos);
-	CHECK(access((dir + "/inventory.img").c_str(), F_OK) != 0);
+	REQUIRE(run_dump(v.pid(), dir) == 0);
+	INFO(log_of(dir));
+	auto d = ImageDir::open(dir, "");
+	REQUIRE(d);
+	ImageReader r = d->open_image(img::Kind::Pstree).value();
+	std::vector<std::pair<uint32_t, uint32_t>> tasks; // pid, ppid
+	while (auto e = r.read().value())
+		tasks.emplace_back(pb_cast<PstreeEntry>(*e)->pid, pb_cast<PstreeEntry>(*e)->ppid);
+	REQUIRE(tasks.size() == 2);
+	CHECK(tasks[0] == std::make_pair(uint32_t(v.pid()), 0u));
+	CHECK(tasks[1] == std::make_pair(uint32_t(child), uint32_t(v.pid())));
+	CHECK(access(fmt::format("{}/core-{}.img", dir, child).c_str(), F_OK) == 0);
+	CHECK(access(fmt::format("{}/mm-{}.img", dir, child).c_str(), F_OK) == 0);
 	CHECK(v.alive());
 	CHECK(DumpVictim::state(child) != 0);
 	CHECK(DumpVictim::state(child) != 'Z');
