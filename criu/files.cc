@@ -20,6 +20,7 @@
 #include "fdinfo.pb-c.h"
 #include "files-reg.h"
 #include "memfd.h"
+#include "pipes.h"
 #include "regfile.pb-c.h"
 #include "tty.pb-c.h"
 
@@ -95,6 +96,7 @@ struct FdDumpCtx {
 	ImageWriter &files;
 	RegFileDumper &reg;
 	MemfdDumper &memfd;
+	PipeDumper &pipes;
 	uint32_t &next_id;
 	bool shell_job;
 };
@@ -125,6 +127,7 @@ uint32_t tty_info_id(dev_t rdev)
 
 Result<> dump_reg_fd(FdDumpCtx &c, const FdParms &p, uint32_t id) { return c.reg.dump(p, id); }
 Result<> dump_memfd_fd(FdDumpCtx &c, const FdParms &p, uint32_t id) { return c.memfd.dump(p, id); }
+Result<> dump_pipe_fd(FdDumpCtx &c, const FdParms &p, uint32_t id) { return c.pipes.dump(p, id); }
 
 // --shell-job: the task keeps using the terminal criu runs on; see files.h.
 Result<> dump_shell_tty(FdDumpCtx &c, const FdParms &p, uint32_t id)
@@ -158,7 +161,7 @@ const FdKind kFdKinds[] = {
 	 FD_TYPES__REG, dump_reg_fd},
 	{"terminal", [](const FdParms &p) { return S_ISCHR(p.st.st_mode) && is_tty_dev(p.st.st_rdev); },
 	 FD_TYPES__TTY, dump_shell_tty},
-	{"pipe", [](const FdParms &p) { return link_starts(p, "pipe:"); }, FD_TYPES__PIPE, nullptr},
+	{"pipe", [](const FdParms &p) { return link_starts(p, "pipe:"); }, FD_TYPES__PIPE, dump_pipe_fd},
 	{"fifo", [](const FdParms &p) { return S_ISFIFO(p.st.st_mode); }, FD_TYPES__FIFO, nullptr},
 	{"socket", [](const FdParms &p) { return S_ISSOCK(p.st.st_mode); }, FD_TYPES__UND, nullptr},
 	{"anon inode", [](const FdParms &p) { return link_starts(p, "anon_inode:"); }, FD_TYPES__UND, nullptr},
@@ -185,7 +188,7 @@ bool same_file(pid_t pid1, int fd1, pid_t pid2, int fd2)
 
 FilesDumper::FilesDumper(ImageDir &dir, std::unique_ptr<ImageWriter> files)
 	: dir_(&dir), files_(std::move(files)), reg_(std::make_unique<RegFileDumper>(dir, *files_)),
-	  memfd_(std::make_unique<MemfdDumper>(dir, *files_))
+	  memfd_(std::make_unique<MemfdDumper>(dir, *files_)), pipes_(std::make_unique<PipeDumper>(dir, *files_))
 {
 }
 FilesDumper::FilesDumper(FilesDumper &&) noexcept = default;
@@ -262,7 +265,7 @@ Result<std::pair<uint32_t, uint32_t>> FilesDumper::dump_one_fd(FdParms &p, bool 
 		return std::make_pair(d->id, d->type);
 	}
 	uint32_t id = next_id_++;
-	FdDumpCtx c{*files_, *reg_, *memfd_, next_id_, shell_job};
+	FdDumpCtx c{*files_, *reg_, *memfd_, *pipes_, next_id_, shell_job};
 	TRY(k->dump(c, p, id));
 	dumped_.push_back({p.pid, p.fd, uint64_t(p.st.st_dev), uint64_t(p.st.st_ino), id, uint32_t(k->type)});
 	return std::make_pair(id, uint32_t(k->type));
@@ -290,6 +293,7 @@ Result<> FilesDumper::close()
 {
 	TRY(reg_->close());
 	TRY(memfd_->close());
+	TRY(pipes_->close());
 	return files_->close();
 }
 
@@ -310,12 +314,18 @@ Result<FileTable> FileTable::load(ImageDir &dir)
 			return fail(EINVAL, "{}: REG file {:#x} without a matching reg entry", r.name(), fe->id);
 		if (fe->type == FD_TYPES__MEMFD && (!fe->memfd || fe->memfd->id != fe->id))
 			return fail(EINVAL, "{}: MEMFD file {:#x} without a matching memfd entry", r.name(), fe->id);
+		if (fe->type == FD_TYPES__PIPE && (!fe->pipe || fe->pipe->id != fe->id))
+			return fail(EINVAL, "{}: PIPE file {:#x} without a matching pipe entry", r.name(), fe->id);
 		uint32_t id = fe->id;
 		if (!t.entries_.emplace(id, std::move(*m)).second)
 			return fail(EINVAL, "{}: file id {:#x} appears twice", r.name(), id);
 	}
 	t.reg_ = std::make_unique<RegFileOpener>(TRY(RegFileOpener::load(dir)));
 	t.memfd_ = std::make_unique<MemfdTable>(TRY(MemfdTable::load(dir)));
+	t.pipes_ = std::make_unique<PipeTable>(TRY(PipeTable::load(dir)));
+	for (const auto &[id, m] : t.entries_)
+		if (const auto *fe = pb_cast<FileEntry>(m); fe->type == FD_TYPES__PIPE)
+			t.pipes_->add(*fe->pipe);
 	for (const auto &[id, m] : t.entries_)
 		if (const auto *fe = pb_cast<FileEntry>(m); fe->type == FD_TYPES__MEMFD)
 			TRY_CTX(t.memfd_->check(*fe->memfd), "files.img");
@@ -347,6 +357,16 @@ Result<UniqueFd> FileTable::open_memfd(uint32_t id, std::optional<int> flags_ove
 }
 
 Result<> FileTable::memory_premapped() const { return memfd_->memory_premapped(); }
+
+Result<> FileTable::create_pipes(int above) const { return pipes_->create_all(above); }
+
+Result<UniqueFd> FileTable::open_pipe(uint32_t id) const
+{
+	auto it = entries_.find(id);
+	if (it == entries_.end() || pb_cast<FileEntry>(it->second)->type != FD_TYPES__PIPE)
+		return fail(ENOENT, "files.img: no pipe with id {:#x}", id);
+	return pipes_->open(*pb_cast<FileEntry>(it->second)->pipe);
+}
 
 // ---- restore: fdinfo-N.img ----
 
@@ -382,6 +402,9 @@ Result<> FdPlan::install_one(const FileTable &files, const Fd &e, std::map<uint3
 		from = own.get();
 	} else if (e.type == FD_TYPES__MEMFD) {
 		own = TRY(files.open_memfd(e.id));
+		from = own.get();
+	} else if (e.type == FD_TYPES__PIPE) {
+		own = TRY(files.open_pipe(e.id));
 		from = own.get();
 	} else if (e.type == FD_TYPES__TTY) {
 		if (!shell_job)

@@ -19,7 +19,8 @@
 // restored task gets criu's own terminal, dup()ed at the same fd number). Without --shell-job a
 // terminal fd fails the dump ("--shell-job is needed").
 //
-// memfds (FileEntry type MEMFD, memfd.img) live in memfd.cc; see memfd.h.
+// memfds (FileEntry type MEMFD, memfd.img) live in memfd.cc; see memfd.h. Pipes (FileEntry type
+// PIPE, pipes-data.img) in pipes.cc; see pipes.h.
 #pragma once
 
 #include <sys/types.h>
@@ -44,6 +45,8 @@ class RegFileDumper;
 class RegFileOpener;
 class MemfdDumper;
 class MemfdTable;
+class PipeDumper;
+class PipeTable;
 
 class FilesDumper {
 public:
@@ -88,6 +91,7 @@ private:
 	std::unique_ptr<ImageWriter> files_;
 	std::unique_ptr<RegFileDumper> reg_;
 	std::unique_ptr<MemfdDumper> memfd_;
+	std::unique_ptr<PipeDumper> pipes_;
 	uint32_t next_id_ = 1;
 	std::vector<DumpedFd> dumped_;
 	std::map<std::tuple<uint64_t, uint64_t, uint32_t>, uint32_t> by_path_; // (dev, ino, flags) -> id
@@ -104,6 +108,11 @@ public:
 	[[nodiscard]] Result<UniqueFd> open_reg(uint32_t id, std::optional<int> flags_override = {}) const;
 	// Opens MEMFD entry id likewise: the memfd of its inode, created once per process.
 	[[nodiscard]] Result<UniqueFd> open_memfd(uint32_t id, std::optional<int> flags_override = {}) const;
+	// Creates every pipe of the checkpoint on hidden fds above `above`; done once, in the root
+	// task before it forks, so that every task has them (see pipes.h).
+	[[nodiscard]] Result<> create_pipes(int above) const;
+	// A new open file of PIPE entry id's end of its pipe.
+	[[nodiscard]] Result<UniqueFd> open_pipe(uint32_t id) const;
 	// MemRestore::premap has mapped the task's memory: memfds get their seals once their fds
 	// are installed too (see memfd.h).
 	[[nodiscard]] Result<> memory_premapped() const;
@@ -119,6 +128,7 @@ private:
 	std::map<uint32_t, PbMsg> entries_; // FileEntry by id
 	std::unique_ptr<RegFileOpener> reg_;
 	std::unique_ptr<MemfdTable> memfd_;
+	std::unique_ptr<PipeTable> pipes_;
 };
 
 // One task's fd table, for restore.

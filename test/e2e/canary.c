@@ -1,10 +1,9 @@
 // A victim for the security tests of sealed checkpoints. It reads a 32-byte secret (the canary)
 // from stdin, which it then closes, and keeps copies of it in: the heap, a static buffer, the
 // stack of a second thread, a file in DIR (argv[1]) that it unlinks while keeping it open, and
-// a shared anonymous mapping. Every 10 ms it checks all copies and appends a line to stdout:
+// a shared anonymous mapping, and a pipe's buffer. Every 10 ms it checks all copies and appends a line to stdout:
 //   "tick N HASH ok"   (HASH: FNV-1a 64 of the canary, in hex; "BROKEN" once a copy differs)
 // The canary itself is never printed, in any form.
-#define _GNU_SOURCE
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -20,6 +19,7 @@
 static unsigned char static_copy[CANARY_SIZE];
 static unsigned char *heap_copy;
 static unsigned char *shared_copy;
+static int pipe_fds[2]; /* the canary waits in this pipe's buffer */
 static int file_fd = -1;
 static volatile int stack_ok = 1;
 static volatile unsigned long stack_checks;
@@ -79,7 +79,28 @@ static int make_copies(const char *dir, const unsigned char *canary)
 	file_fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
 	if (file_fd < 0 || write(file_fd, canary, CANARY_SIZE) != CANARY_SIZE || unlink(path))
 		return -1;
+	int p[2];
+	if (pipe(p) || dup2(p[0], 100) < 0 || dup2(p[1], 101) < 0 || close(p[0]) || close(p[1]))
+		return -1;
+	pipe_fds[0] = 100, pipe_fds[1] = 101; /* out of the way of stdin's number */
+	if (write(pipe_fds[1], canary, CANARY_SIZE) != CANARY_SIZE)
+		return -1;
 	return 0;
+}
+
+/* The pipe still holds the canary: a copy taken with tee() leaves it there. */
+static int pipe_agrees(void)
+{
+	unsigned char p[CANARY_SIZE];
+	int scratch[2], ok;
+
+	if (pipe(scratch))
+		return 0;
+	ok = tee(pipe_fds[0], scratch[1], CANARY_SIZE, 0) == CANARY_SIZE &&
+	     read(scratch[0], p, CANARY_SIZE) == CANARY_SIZE && !memcmp(p, heap_copy, CANARY_SIZE);
+	close(scratch[0]);
+	close(scratch[1]);
+	return ok;
 }
 
 static int copies_agree(void)
@@ -89,7 +110,7 @@ static int copies_agree(void)
 	if (pread(file_fd, f, CANARY_SIZE, 0) != CANARY_SIZE)
 		return 0;
 	return stack_ok && !memcmp(f, heap_copy, CANARY_SIZE) && !memcmp(static_copy, heap_copy, CANARY_SIZE) &&
-	       !memcmp(shared_copy, heap_copy, CANARY_SIZE);
+	       !memcmp(shared_copy, heap_copy, CANARY_SIZE) && pipe_agrees();
 }
 
 int main(int argc, char **argv)

@@ -227,6 +227,20 @@ def test_bash_with_children(env):
                        r"step (\d+)$")
 
 
+PIPELINE = ('i=0; while :; do i=$((i+1)); echo $i; done | while read l; do echo "f $l"; done | '
+            'while read f l; do if (( l % 5000 == 0 )); then echo "step $((l / 5000))"; fi; done')
+
+
+def test_pipeline(env, encrypt=False):
+    """producer | filter | consumer, with data in flight in both pipes: nothing lost or repeated."""
+    checkpoint_restore(env, "pipeline" + ("-enc" if encrypt else ""), ["bash", "-c", PIPELINE], r"step (\d+)$",
+                       encrypt=encrypt)
+
+
+def test_pipeline_encrypted(env):
+    test_pipeline(env, encrypt=True)
+
+
 def check_mt(out, before):
     lines = check_continues(out, before, r"tick (\d+) ")
     if any("BROKEN" in l for l in lines):
@@ -409,7 +423,8 @@ def test_restore_attached(env):
         raise Failure(f"criu restore exited {rc} after the task was killed by SIGTERM, want {128 + signal.SIGTERM}")
 
 
-TESTS = [test_python, test_python_encrypted, test_bash, test_bash_with_children, test_mt, test_mt_encrypted, test_leave_running_twice,
+TESTS = [test_python, test_python_encrypted, test_bash, test_bash_with_children, test_pipeline, test_pipeline_encrypted,
+         test_mt, test_mt_encrypted, test_leave_running_twice,
          test_restore_pid_taken, test_restore_missing_image, test_restore_corrupt_core, test_dump_killed,
          test_not_root, test_restore_attached]
 
