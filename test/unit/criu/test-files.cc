@@ -20,6 +20,7 @@
 #include "common/xio.h"
 #include "files.h"
 #include "image-dir.h"
+#include "fd-victim.h"
 #include "test-dirs.h"
 #include "vma.h"
 
@@ -28,57 +29,11 @@ using namespace criu::test;
 
 namespace {
 
-template <typename T> T must(Result<T> r)
-{
-	if (!r)
-		FAIL(r.error().describe());
-	if constexpr (!std::is_void_v<T>)
-		return std::move(*r);
-}
-
 std::string error_of(const Result<> &r) { return r ? std::string() : r.error().describe(); }
 
-constexpr int kPipeFd = 1010; // the child's end of the ready pipe, closed before the dump
 
 // A forked child that sets up its fds with `setup` (after closing all others), says ready and
 // sleeps. Killed and reaped by pid on scope exit.
-struct Victim {
-	pid_t pid = -1;
-
-	explicit Victim(const std::function<void()> &setup)
-	{
-		int p[2];
-		REQUIRE(pipe(p) == 0);
-		pid = fork();
-		REQUIRE(pid >= 0);
-		if (pid == 0) {
-			if (dup2(p[1], kPipeFd) < 0)
-				_exit(1);
-			close_range(0, kPipeFd - 1, 0);
-			close_range(kPipeFd + 1, ~0u, 0);
-			setup();
-			(void)!write(kPipeFd, "R", 1);
-			close(kPipeFd);
-			for (;;)
-				pause();
-		}
-		close(p[1]);
-		char c = 0;
-		REQUIRE(read(p[0], &c, 1) == 1);
-		REQUIRE(c == 'R');
-		REQUIRE(read(p[0], &c, 1) == 0); // the child has closed its end: its fd table is final
-		close(p[0]);
-	}
-	~Victim() { stop(); }
-	void stop()
-	{
-		if (pid > 0) {
-			kill(pid, SIGKILL);
-			waitpid(pid, nullptr, 0);
-			pid = -1;
-		}
-	}
-};
 
 void put(int fd, int want)
 {

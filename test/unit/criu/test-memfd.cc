@@ -15,6 +15,7 @@
 #include "files.h"
 #include "image-dir.h"
 #include "memfd.h"
+#include "fd-victim.h"
 #include "test-dirs.h"
 
 using namespace criu;
@@ -22,46 +23,6 @@ using namespace criu::test;
 
 namespace {
 
-template <typename T> T must(Result<T> r)
-{
-	if (!r)
-		FAIL(r.error().describe());
-	if constexpr (!std::is_void_v<T>)
-		return std::move(*r);
-}
-
-// A forked child with only the fds setup() made, sleeping; killed and reaped by pid on scope exit.
-struct Victim {
-	pid_t pid = -1;
-
-	explicit Victim(const std::function<void()> &setup)
-	{
-		int p[2];
-		REQUIRE(pipe(p) == 0);
-		pid = fork();
-		REQUIRE(pid >= 0);
-		if (pid == 0) {
-			int ready = dup2(p[1], 1000);
-			close_range(0, 999, 0);
-			close_range(1001, ~0u, 0);
-			setup();
-			(void)!write(ready, "R", 1);
-			close(ready);
-			for (;;)
-				pause();
-		}
-		close(p[1]);
-		char c = 0;
-		REQUIRE(read(p[0], &c, 1) == 1);
-		REQUIRE(read(p[0], &c, 1) == 0); // the child closed its end: its fd table is final
-		close(p[0]);
-	}
-	~Victim()
-	{
-		kill(pid, SIGKILL);
-		waitpid(pid, nullptr, 0);
-	}
-};
 
 void put(int fd, int want)
 {
