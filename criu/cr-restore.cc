@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 
@@ -43,6 +44,15 @@ Result<> check_free(const std::vector<TaskPlan> &tasks)
 	return {};
 }
 
+bool traced_by_us(pid_t pid)
+{
+	auto status = xio::read_file(fmt::format("/proc/{}/status", pid));
+	if (!status)
+		return false;
+	size_t at = status->find("TracerPid:");
+	return at != std::string::npos && std::atoi(status->c_str() + at + 10) == getpid();
+}
+
 // The tasks being restored: all killed (and the root reaped) unless released.
 class Child {
 public:
@@ -52,8 +62,10 @@ public:
 	{
 		if (pid_ <= 0)
 			return;
+		kill(pid_, SIGKILL);
 		for (const TaskPlan &t : tasks_)
-			kill(t.images.pid, SIGKILL);
+			if (traced_by_us(t.images.pid)) // a task we made: never a stranger that took its PID
+				kill(t.images.pid, SIGKILL);
 		waitpid(pid_, nullptr, __WALL);
 	}
 	pid_t pid() const { return pid_; }
