@@ -169,7 +169,7 @@ Result<MemDumpResult> dump_frozen(DumpContext &ctx, const TaskParasiteState &ps,
 	pr_info("Dumping task (pid: {})", pid);
 	TRY(dump_cores(ctx, ps));
 	MemDumpResult mem = TRY(dump_mm(ctx, ps));
-	TRY_CTX(ctx.files.dump_fds(pid, ids->files_id, ctx.opts.shell_job), "fds of {}", pid);
+	TRY_CTX(ctx.files.dump_fds(pid, ids->files_id, ctx.opts), "fds of {}", pid);
 	TRY(dump_fs(ctx, ps));
 	TRY(write_one(ctx.dir, img::Kind::Ids, uint64_t(pid), ids->base));
 	return mem;

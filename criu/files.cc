@@ -20,6 +20,7 @@
 #include "fdinfo.pb-c.h"
 #include "files-reg.h"
 #include "memfd.h"
+#include "options.h"
 #include "pipes.h"
 #include "regfile.pb-c.h"
 #include "tty.pb-c.h"
@@ -98,7 +99,7 @@ struct FdDumpCtx {
 	MemfdDumper &memfd;
 	PipeDumper &pipes;
 	uint32_t &next_id;
-	bool shell_job;
+	const Options &opts;
 };
 using FdDumpFn = Result<> (*)(FdDumpCtx &, const FdParms &, uint32_t id);
 
@@ -132,7 +133,7 @@ Result<> dump_pipe_fd(FdDumpCtx &c, const FdParms &p, uint32_t id) { return c.pi
 // --shell-job: the task keeps using the terminal criu runs on; see files.h.
 Result<> dump_shell_tty(FdDumpCtx &c, const FdParms &p, uint32_t id)
 {
-	if (!c.shell_job)
+	if (!c.opts.shell_job)
 		return fail(EINVAL, "{} is a terminal ({}): --shell-job is needed", p.what(), p.link);
 	uint32_t regf_id = c.next_id++;
 	TRY(c.reg.dump(p, regf_id));
@@ -254,7 +255,7 @@ std::optional<FilesDumper::DumpedFd> FilesDumper::find_shared(const FdParms &p) 
 }
 
 // Returns (file id, fd type).
-Result<std::pair<uint32_t, uint32_t>> FilesDumper::dump_one_fd(FdParms &p, bool shell_job)
+Result<std::pair<uint32_t, uint32_t>> FilesDumper::dump_one_fd(FdParms &p, const Options &opts)
 {
 	const FdKind *k = find_kind(p);
 	if (!k || !k->dump)
@@ -265,20 +266,20 @@ Result<std::pair<uint32_t, uint32_t>> FilesDumper::dump_one_fd(FdParms &p, bool 
 		return std::make_pair(d->id, d->type);
 	}
 	uint32_t id = next_id_++;
-	FdDumpCtx c{*files_, *reg_, *memfd_, *pipes_, next_id_, shell_job};
+	FdDumpCtx c{*files_, *reg_, *memfd_, *pipes_, next_id_, opts};
 	TRY(k->dump(c, p, id));
 	dumped_.push_back({p.pid, p.fd, uint64_t(p.st.st_dev), uint64_t(p.st.st_ino), id, uint32_t(k->type)});
 	return std::make_pair(id, uint32_t(k->type));
 }
 
-Result<> FilesDumper::dump_fds(pid_t pid, uint32_t files_id, bool shell_job)
+Result<> FilesDumper::dump_fds(pid_t pid, uint32_t files_id, const Options &opts)
 {
 	auto fds = TRY_CTX(list_fds(pid), "pid {}", pid);
 	auto w = TRY(dir_->create_image(img::Kind::Fdinfo, files_id));
 	pr_info("Dumping {} fds of {} into {}\n", fds.size(), pid, w.name());
 	for (int fd : fds) {
 		FdParms p = TRY(read_fd_parms(pid, fd, fmt::format("/proc/{}/fd/{}", pid, fd)));
-		auto [id, type] = TRY(dump_one_fd(p, shell_job));
+		auto [id, type] = TRY(dump_one_fd(p, opts));
 		FdinfoEntry e = FDINFO_ENTRY__INIT;
 		e.id = id;
 		e.flags = p.fd_flags;

@@ -41,6 +41,7 @@
 namespace criu {
 
 struct FdParms;
+struct Options;
 class RegFileDumper;
 class RegFileOpener;
 class MemfdDumper;
@@ -61,7 +62,7 @@ public:
 	[[nodiscard]] Result<uint32_t> dump_root(pid_t pid);
 	// Writes fdinfo-<files_id>.img for every open fd of pid. Fd kinds not supported yet fail
 	// with an error naming the pid, the fd and the kind.
-	[[nodiscard]] Result<> dump_fds(pid_t pid, uint32_t files_id, bool shell_job);
+	[[nodiscard]] Result<> dump_fds(pid_t pid, uint32_t files_id, const Options &opts);
 	// Closes files.img and the ghost/remap images. Images not closed are incomplete.
 	[[nodiscard]] Result<> close();
 
@@ -83,7 +84,7 @@ private:
 
 	FilesDumper(ImageDir &dir, std::unique_ptr<ImageWriter> files);
 	[[nodiscard]] Result<uint32_t> dump_path_file(FdParms &p);
-	[[nodiscard]] Result<std::pair<uint32_t, uint32_t>> dump_one_fd(FdParms &p, bool shell_job);
+	[[nodiscard]] Result<std::pair<uint32_t, uint32_t>> dump_one_fd(FdParms &p, const Options &opts);
 	[[nodiscard]] Result<uint32_t> dump_tty(const FdParms &p);
 	std::optional<DumpedFd> find_shared(const FdParms &p) const;
 

@@ -19,6 +19,7 @@
 
 #include "common/xio.h"
 #include "files.h"
+#include "options.h"
 #include "image-dir.h"
 #include "fd-victim.h"
 #include "test-dirs.h"
@@ -267,7 +268,7 @@ struct Scene {
 uint32_t dump_scene(ImageDir &dir, pid_t pid, const std::string &map_path)
 {
 	auto d = must(FilesDumper::create(dir));
-	must(d.dump_fds(pid, 1, false));
+	must(d.dump_fds(pid, 1, Options{}));
 	uint32_t exe = must(d.dump_exe(pid));
 	uint32_t cwd = must(d.dump_cwd(pid));
 	uint32_t root = must(d.dump_root(pid));
@@ -363,10 +364,10 @@ TEST_CASE("a terminal needs --shell-job and then becomes criu's terminal")
 	{
 		auto dir = must(ImageDir::create(t.path()));
 		auto d = must(FilesDumper::create(dir));
-		std::string err = error_of(d.dump_fds(v.pid, 2, false));
+		std::string err = error_of(d.dump_fds(v.pid, 2, Options{}));
 		CHECK(err.find("--shell-job is needed") != std::string::npos);
 		CHECK(err.find(fmt::format("fd 4 of {}", v.pid)) != std::string::npos);
-		must(d.dump_fds(v.pid, 2, true));
+		must(d.dump_fds(v.pid, 2, Options{.shell_job = true}));
 		must(d.close());
 	}
 	v.stop();
@@ -404,7 +405,7 @@ TEST_CASE("fd kinds not supported yet fail the dump naming the pid, fd and kind"
 	TempDir t;
 	auto dir = must(ImageDir::create(t.path()));
 	auto d = must(FilesDumper::create(dir));
-	std::string err = error_of(d.dump_fds(v.pid, 1, false));
+	std::string err = error_of(d.dump_fds(v.pid, 1, Options{}));
 	CHECK(err.find(fmt::format("fd 5 of {} is a socket", v.pid)) != std::string::npos);
 	CHECK(err.find("not supported") != std::string::npos);
 }
@@ -417,7 +418,7 @@ TEST_CASE("missing or corrupt files.img and vanished paths are clear errors")
 	{
 		auto dir = must(ImageDir::create(t.path()));
 		auto d = must(FilesDumper::create(dir));
-		must(d.dump_fds(v.pid, 1, false));
+		must(d.dump_fds(v.pid, 1, Options{}));
 		must(d.close());
 	}
 	v.stop();
@@ -468,9 +469,9 @@ TEST_CASE("deleted files larger than the ghost limit are refused")
 	auto dir = must(ImageDir::create(t.path()));
 	auto d = must(FilesDumper::create(dir));
 	d.set_ghost_limit(4096);
-	std::string err = error_of(d.dump_fds(v.pid, 1, false));
+	std::string err = error_of(d.dump_fds(v.pid, 1, Options{}));
 	CHECK(err.find("--ghost-limit") != std::string::npos);
 	CHECK(err.find(data / "big") != std::string::npos);
 	d.set_ghost_limit(1 << 20);
-	must(d.dump_fds(v.pid, 1, false));
+	must(d.dump_fds(v.pid, 1, Options{}));
 }

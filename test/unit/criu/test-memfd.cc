@@ -13,6 +13,7 @@
 #include <functional>
 
 #include "files.h"
+#include "options.h"
 #include "image-dir.h"
 #include "memfd.h"
 #include "fd-victim.h"
@@ -114,7 +115,7 @@ void dump_and_restore(const std::vector<std::string> &certs)
 		Victim v(make_memfds);
 		ImageDir dir = must(ImageDir::create(tmp.path(), certs));
 		FilesDumper files = must(FilesDumper::create(dir));
-		must(files.dump_fds(v.pid, 1, false));
+		must(files.dump_fds(v.pid, 1, Options{}));
 		must(files.close());
 	}
 	if (certs.empty())
