@@ -260,7 +260,7 @@ class Run:
 
     def criu(self, action, args):
         log = os.path.join(self.imgdir, f"{action}.log")
-        cmd = [self.opts.criu, action, "-D", self.imgdir, "-v4", "-o", log] + args
+        cmd = [self.opts.criu, action, "-D", self.imgdir, "-v4", "-o", log] + args + self.extra_opts()
         try:
             res = subprocess.run(cmd, cwd=self.dir, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                  stderr=subprocess.STDOUT, timeout=CRIU_TIMEOUT)
@@ -270,6 +270,14 @@ class Run:
             out = res.stdout.decode(errors="replace").strip()
             raise TestError(f"criu {action} exited with {res.returncode}",
                             (f"    {out}\n" if out else "") + log_tail(log))
+
+    def extra_opts(self):
+        """The words of static/NAME.opts (e.g. --tcp-established), given to dump and restore."""
+        path = os.path.join(ZDTM_DIR, "static", self.name + ".opts")
+        if not os.path.exists(path):
+            return []
+        with open(path) as f:
+            return f.read().split()
 
     def dump(self):
         args = ["-t", str(self.pid)]
