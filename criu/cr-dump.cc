@@ -43,6 +43,15 @@ Result<> write_one(ImageDir &dir, img::Kind kind, uint64_t id, const ProtobufCMe
 	return {};
 }
 
+// The tree under opts.tree, every task seized (frozen) before its children are listed, so none
+// can fork behind our back. Parents come before their children. Zombies (children that exited
+// and were not waited for) are not seized: their parent, frozen, can't reap them meanwhile.
+struct SeizedTree {
+	std::deque<compel::SeizedProcess> tasks;
+	std::vector<std::pair<pid_t, ProcStat>> zombies;
+	std::map<pid_t, pid_t> parents; // the root's parent is 0, as in pstree.img
+};
+
 // The children of every thread of pid (the task must be frozen for the answer to hold).
 Result<std::vector<pid_t>> children_of(pid_t pid)
 {
@@ -93,23 +102,34 @@ TaskKobjIdsEntry *make_ids(PbArena &a, pid_t pid, uint32_t id)
 }
 
 // One entry a task, parents before children, as CRIU writes pstree.img.
-Result<> dump_pstree(ImageDir &dir, PbArena &a, const std::deque<DumpContext> &tasks,
-		     const std::map<pid_t, pid_t> &parents)
+PstreeEntry *pstree_entry(PbArena &a, pid_t pid, pid_t ppid, const ProcStat &st, const std::vector<uint32_t> &tids)
+{
+	PstreeEntry *e = a.make(pstree_entry__init);
+	e->pid = uint32_t(pid);
+	e->ppid = uint32_t(ppid);
+	e->pgid = uint32_t(st.pgid);
+	e->sid = uint32_t(st.sid);
+	e->n_threads = tids.size();
+	e->threads = a.array(tids);
+	return e;
+}
+
+// Every live task with its threads, parents first, then the zombies (which have no children).
+Result<> dump_pstree(ImageDir &dir, PbArena &a, const std::deque<DumpContext> &tasks, const SeizedTree &tree)
 {
 	ImageWriter w = TRY(dir.create_image(img::Kind::Pstree));
 	for (const DumpContext &ctx : tasks) {
 		ProcStat st = TRY(parse_stat(ctx.pid()));
-		PstreeEntry *e = a.make(pstree_entry__init);
-		e->pid = uint32_t(ctx.pid());
-		e->ppid = uint32_t(parents.at(ctx.pid()));
-		e->pgid = uint32_t(st.pgid);
-		e->sid = uint32_t(st.sid);
 		std::vector<uint32_t> tids;
 		for (pid_t t : ctx.proc.threads())
 			tids.push_back(uint32_t(t));
-		e->n_threads = tids.size();
-		e->threads = a.array(tids);
+		PstreeEntry *e = pstree_entry(a, ctx.pid(), tree.parents.at(ctx.pid()), st, tids);
 		TRY_CTX(w.write(e->base), "{}", w.name());
+	}
+	for (const auto &[pid, st] : tree.zombies) {
+		PstreeEntry *e = pstree_entry(a, pid, tree.parents.at(pid), st, {uint32_t(pid)});
+		TRY_CTX(w.write(e->base), "{}", w.name());
+		TRY(dump_zombie_core(dir, a, pid, st));
 	}
 	TRY_CTX(w.close(), "{}", w.name());
 	return {};
@@ -179,20 +199,13 @@ Result<compel::SeizedProcess> seize(pid_t pid, const Options &opts)
 {
 	ProcStat st = TRY_CTX(parse_stat(pid), "task {}", pid);
 	if (st.state == 'Z')
-		return fail(EOPNOTSUPP, "task {} is a zombie: zombies are not supported yet", pid);
+		return fail(EINVAL, "task {} is a zombie: there is nothing to dump", pid);
 	auto p = compel::SeizedProcess::seize(pid, std::chrono::seconds(opts.timeout));
 	if (!p && p.error().code() == EPERM)
 		return fail(EPERM, "can't seize task {}: {} (is it traced already, or protected by yama/LSM?)", pid,
 			    p.error().describe());
 	return TRY_CTX(std::move(p), "can't seize task {}", pid);
 }
-
-// The tree under opts.tree, every task seized (frozen) before its children are listed, so none
-// can fork behind our back. Parents come before their children.
-struct SeizedTree {
-	std::deque<compel::SeizedProcess> tasks;
-	std::map<pid_t, pid_t> parents; // the root's parent is 0, as in pstree.img
-};
 
 Result<SeizedTree> seize_tree(const Options &opts)
 {
@@ -202,8 +215,12 @@ Result<SeizedTree> seize_tree(const Options &opts)
 	for (size_t i = 0; i < t.tasks.size(); i++) {
 		pid_t parent = t.tasks[i].pid();
 		for (pid_t c : TRY(children_of(parent))) {
-			t.tasks.push_back(TRY(seize(c, opts)));
 			t.parents[c] = parent;
+			ProcStat st = TRY_CTX(parse_stat(c), "task {}", c);
+			if (st.state == 'Z')
+				t.zombies.emplace_back(c, st);
+			else
+				t.tasks.push_back(TRY(seize(c, opts)));
 		}
 	}
 	return t;
@@ -306,7 +323,7 @@ Result<> dump_tree(const Options &opts)
 		if (!root_ids)
 			root_ids = ids;
 	}
-	TRY(dump_pstree(dir, tasks.front().arena, tasks, tree.parents));
+	TRY(dump_pstree(dir, tasks.front().arena, tasks, tree));
 	TRY_CTX(files.close(), "files of {}", pid);
 
 	if (opts.leave_running)

@@ -15,6 +15,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
+#include <algorithm>
 #include <map>
 
 #include "action-scripts.h"
@@ -32,8 +33,6 @@ namespace criu {
 namespace pt = compel::pt;
 
 namespace {
-
-constexpr uint32_t kTaskStopped = 3; // CRIU's TASK_STOPPED
 
 Result<> check_free(const std::vector<TaskPlan> &tasks)
 {
@@ -76,20 +75,45 @@ private:
 	const std::vector<TaskPlan> &tasks_;
 };
 
+// A zombie being restored: it stops for the signal it kills itself with, then ends as it did.
+Result<> zombie_event(pid_t pid, int st, int want)
+{
+	if (WIFSTOPPED(st)) {
+		ptrace(PTRACE_CONT, pid, 0, (st >> 16) ? 0 : WSTOPSIG(st));
+		return {};
+	}
+	if (st != want)
+		return fail(ECHILD, "zombie {} ended with wait status {:#x}, not {:#x}", pid, st, want);
+	pr_info("zombie {} is back (wait status {:#x})", pid, st);
+	return {};
+}
+
 // Waits until every thread of every task sits in the restorer's final trap.
+// Zombies exit instead, with the wait status they had.
 Result<> wait_for_traps(const std::vector<TaskPlan> &tasks)
 {
-	std::map<pid_t, pid_t> tids; // thread -> its task
+	std::map<pid_t, pid_t> tids;      // thread -> its task
+	std::map<pid_t, int> zombies;     // zombie -> the wait status it must end with
 	for (const TaskPlan &t : tasks)
 		for (const ThreadImages &th : t.images.threads)
-			tids[th.tid] = t.images.pid;
+			if (t.images.zombie)
+				zombies[th.tid] = t.images.exit_status();
+			else
+				tids[th.tid] = t.images.pid;
 	std::map<pid_t, bool> trapped;
-	while (trapped.size() < tids.size()) {
+	size_t exited = 0;
+	while (trapped.size() < tids.size() || exited < zombies.size()) {
 		int st;
 		pid_t w = waitpid(-1, &st, __WALL);
 		if (w < 0)
 			return fail_errno("waiting for the restored tasks");
 		auto task = tids.find(w);
+		auto zombie = zombies.find(w);
+		if (zombie != zombies.end()) {
+			TRY(zombie_event(w, st, zombie->second));
+			exited += WIFEXITED(st) || WIFSIGNALED(st);
+			continue;
+		}
 		if (WIFEXITED(st) || WIFSIGNALED(st)) {
 			if (task == tids.end())
 				continue; // a helper thread of a restoring task (the restorer's threads don't exit)
@@ -221,7 +245,7 @@ Result<std::vector<TaskPlan>> plan_tasks(ImageDir &dir, TreeImages &tree)
 {
 	std::vector<TaskPlan> plans;
 	for (TaskImages &t : tree.tasks) {
-		FdPlan fds = TRY(FdPlan::load(dir, t.ids_entry().files_id));
+		FdPlan fds = t.zombie ? FdPlan{} : TRY(FdPlan::load(dir, t.ids_entry().files_id));
 		plans.push_back(TaskPlan{std::move(t), std::move(fds)});
 	}
 	return plans;
@@ -266,9 +290,11 @@ Result<int> restore(const Options &opts)
 	uint32_t forking_time = usec_since(forking);
 
 	TRY(wait_for_traps(tasks));
-	std::map<pid_t, Bootstrap> boots = TRY(read_reports(report_r.borrow(), tasks.size()));
+	size_t live = size_t(std::count_if(tasks.begin(), tasks.end(), [](const TaskPlan &t) { return !t.images.zombie; }));
+	std::map<pid_t, Bootstrap> boots = TRY(read_reports(report_r.borrow(), live));
 	for (const TaskPlan &t : tasks)
-		TRY(finish(t.images, boots.at(t.images.pid)));
+		if (!t.images.zombie)
+			TRY(finish(t.images, boots.at(t.images.pid)));
 	TRY(run_action_scripts(opts, ScriptAction::PostRestore, root.pid)); // a failure kills the tasks
 	if (auto st = write_stats(dir, tasks, forking_time, usec_since(start)); !st)
 		pr_warn("can't write stats-restore: {}", st.error().describe());

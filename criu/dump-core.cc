@@ -13,11 +13,11 @@
 #include "core.pb-c.h"
 #include "dump-context.h"
 #include "seccomp.pb-c.h"
+#include "task-state.h"
 
 namespace criu {
 namespace {
 
-constexpr uint32_t kTaskAlive = 1, kTaskStopped = 3; // CRIU's TASK_ALIVE, TASK_STOPPED
 constexpr int kSigKill = 9, kSigStop = 19;
 
 std::string read_comm(pid_t pid, pid_t tid)
@@ -327,6 +327,23 @@ Result<> dump_cores(DumpContext &ctx, const TaskParasiteState &ps)
 	}
 	if (!seccomp.empty())
 		TRY(seccomp.write(ctx.dir, ctx.arena));
+	return {};
+}
+
+Result<> dump_zombie_core(ImageDir &dir, PbArena &a, pid_t pid, const ProcStat &st)
+{
+	pr_info("Dumping zombie {} (wait status {:#x})", pid, st.exit_code);
+	TaskCoreEntry *tc = a.make(task_core_entry__init);
+	tc->task_state = kTaskDead;
+	tc->exit_code = uint32_t(st.exit_code);
+	tc->flags = st.flags;
+	tc->comm = a.str(read_comm(pid, pid));
+	CoreEntry *core = a.make(core_entry__init);
+	core->mtype = CORE_ENTRY__MARCH__X86_64;
+	core->tc = tc;
+	ImageWriter w = TRY(dir.create_image(img::Kind::Core, uint64_t(pid)));
+	TRY_CTX(w.write(core->base), "{}", w.name());
+	TRY_CTX(w.close(), "{}", w.name());
 	return {};
 }
 

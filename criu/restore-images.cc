@@ -3,6 +3,7 @@
 #include "restore.h"
 
 #include <dirent.h>
+#include <sys/wait.h>
 
 #include <memory>
 
@@ -95,6 +96,22 @@ Result<> verify_sealed_images(ImageDir &dir)
 
 namespace {
 
+// A zombie's core: the task core only, task_state TASK_DEAD (see dump_zombie_core). True if pe is one.
+Result<bool> read_zombie(ImageDir &dir, const PstreeEntry &pe, TaskImages &t)
+{
+	PbMsg core = TRY(read_one(dir, img::Kind::Core, pe.pid));
+	const CoreEntry &c = *pb_cast<CoreEntry>(core);
+	if (!c.tc || c.tc->task_state != kTaskDead)
+		return false;
+	if (pe.n_threads != 1)
+		return fail(EINVAL, "pstree.img: zombie {} lists {} threads", pe.pid, pe.n_threads);
+	if (!WIFEXITED(int(c.tc->exit_code)) && !WIFSIGNALED(int(c.tc->exit_code)))
+		return fail(EINVAL, "core-{}.img: zombie with wait status {:#x}", pe.pid, c.tc->exit_code);
+	t.zombie = true;
+	t.threads.push_back(ThreadImages{t.pid, std::move(core)});
+	return true;
+}
+
 Result<TaskImages> read_task(ImageDir &dir, const PstreeEntry &pe, PbMsg &seccomp)
 {
 	if (pe.n_threads == 0 || pe.threads[0] != pe.pid)
@@ -104,6 +121,8 @@ Result<TaskImages> read_task(ImageDir &dir, const PstreeEntry &pe, PbMsg &seccom
 	t.ppid = pid_t(pe.ppid);
 	t.pgid = pid_t(pe.pgid);
 	t.sid = pid_t(pe.sid);
+	if (TRY(read_zombie(dir, pe, t)))
+		return t;
 	for (size_t i = 0; i < pe.n_threads; i++) {
 		ThreadImages th{pid_t(pe.threads[i]), TRY(read_one(dir, img::Kind::Core, pe.threads[i]))};
 		TRY(check_core(th, i == 0));
@@ -140,8 +159,11 @@ Result<TreeImages> read_tree_images(ImageDir &dir)
 	while (auto e = TRY(pstree.read())) {
 		const PstreeEntry &pe = *pb_cast<PstreeEntry>(*e);
 		bool parent_known = tree.tasks.empty(); // the root's parent is outside the checkpoint
-		for (const TaskImages &t : tree.tasks)
+		for (const TaskImages &t : tree.tasks) {
+			if (t.pid == pid_t(pe.ppid) && t.zombie)
+				return fail(EINVAL, "pstree.img: task {} is the child of zombie {}", pe.pid, pe.ppid);
 			parent_known |= t.pid == pid_t(pe.ppid);
+		}
 		if (!parent_known)
 			return fail(EINVAL, "pstree.img: the parent {} of task {} comes after it or is missing", pe.ppid,
 				    pe.pid);
@@ -149,6 +171,8 @@ Result<TreeImages> read_tree_images(ImageDir &dir)
 	}
 	if (tree.tasks.empty())
 		return fail(EINVAL, "pstree.img: no tasks");
+	if (tree.tasks.front().zombie)
+		return fail(EINVAL, "pstree.img: the root task {} is a zombie", tree.tasks.front().pid);
 	return tree;
 }
 

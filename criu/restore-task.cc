@@ -5,11 +5,13 @@
 #include <linux/sched.h>
 #include <sys/mman.h>
 #include <sys/personality.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <linux/seccomp.h>
 #include <sys/rseq.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -394,16 +396,61 @@ std::map<uint32_t, int> inherited_files(const RestoreContext &ctx, const TaskPla
 [[noreturn]] void become_task(const RestoreContext &ctx, size_t index, OwnFds own, const TaskPlan *parent);
 
 // Forks every child of tasks[index] with its PID; each becomes its task.
+// A zombie comes back by ending as it did: its name, session and group, then its exit status
+// or death by its signal (without a core file, which the first death may have left).
+[[noreturn]] void become_zombie(const RestoreContext &ctx, const TaskImages &task)
+{
+	must(restore_session(ctx.opts, task));
+	prctl(PR_SET_NAME, task.tc().comm);
+	int status = task.exit_status();
+	if (WIFEXITED(status))
+		_exit(WEXITSTATUS(status));
+	rlimit none{0, 0};
+	setrlimit(RLIMIT_CORE, &none);
+	int sig = WTERMSIG(status);
+	signal(sig, SIG_DFL);
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, sig);
+	raise(sig);
+	sigprocmask(SIG_UNBLOCK, &set, nullptr);
+	_exit(128 + sig); // not reached
+}
+
+// Once the zombie children are dead (criu, their tracer, has seen them end first), the SIGCHLD
+// they sent this task is taken back: the task had received it before the checkpoint.
+void await_zombies(const std::vector<pid_t> &zombies)
+{
+	for (pid_t pid : zombies) {
+		siginfo_t si{};
+		if (waitid(P_PID, id_t(pid), &si, WEXITED | WNOWAIT) < 0)
+			die(Error(errno, fmt::format("zombie {} did not end", pid)));
+	}
+	sigset_t chld;
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	timespec now{};
+	if (!zombies.empty())
+		sigtimedwait(&chld, nullptr, &now);
+}
+
 void fork_children(const RestoreContext &ctx, size_t index, OwnFds own)
 {
 	const TaskPlan &plan = ctx.tasks[index];
+	std::vector<pid_t> zombies;
 	for (size_t i = index + 1; i < ctx.tasks.size(); i++) {
-		if (ctx.tasks[i].images.ppid != plan.images.pid)
+		const TaskImages &child = ctx.tasks[i].images;
+		if (child.ppid != plan.images.pid)
 			continue;
-		pid_t pid = must(clone_with_pid(ctx.tasks[i].images.pid, false));
+		pid_t pid = must(clone_with_pid(child.pid, false));
+		if (pid == 0 && child.zombie)
+			become_zombie(ctx, child);
 		if (pid == 0)
 			become_task(ctx, i, own, &plan);
+		if (child.zombie)
+			zombies.push_back(pid);
 	}
+	await_zombies(zombies);
 }
 
 void become_task(const RestoreContext &ctx, size_t index, OwnFds own, const TaskPlan *parent)

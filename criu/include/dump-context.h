@@ -62,6 +62,10 @@ struct DumpContext {
 
 // dump-core.cc: core-TID.img of every thread (and seccomp.img when a thread has filters).
 [[nodiscard]] Result<> dump_cores(DumpContext &ctx, const TaskParasiteState &ps);
+// dump-core.cc: core-PID.img of a zombie (exited, not waited for), as CRIU writes it: only the
+// task core, task_state TASK_DEAD and exit_code the wait status (/proc/PID/stat field 52). A
+// zombie has no other image: no memory, files or threads are left.
+[[nodiscard]] Result<> dump_zombie_core(ImageDir &dir, PbArena &a, pid_t pid, const ProcStat &st);
 
 // dump-mm.cc: mm-PID.img, pagemap-PID.img and pages-<pages_id>.img.
 struct MemDumpResult {

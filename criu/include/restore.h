@@ -16,6 +16,7 @@
 #include "files.h"
 #include "page-xfer.h"
 #include "seccomp.pb-c.h"
+#include "task-state.h"
 
 namespace criu {
 
@@ -28,6 +29,7 @@ struct ThreadImages {
 
 struct TaskImages {
 	pid_t pid = 0, ppid = 0, pgid = 0, sid = 0;
+	bool zombie = false; // exited, not waited for: only its core (task_state TASK_DEAD) is read
 	PbMsg ids, mm, fs;
 	const PbMsg *seccomp = nullptr;    // seccomp.img (the tree's), when a thread has filters
 	std::vector<ThreadImages> threads; // the leader first
@@ -36,6 +38,8 @@ struct TaskImages {
 	std::vector<PageRun> guards;      // MADV_GUARD_INSTALL guard pages
 
 	const CoreEntry &core() const { return threads.front().entry(); }
+	// A zombie's wait status, as its parent will see it.
+	int exit_status() const { return int(tc().exit_code); }
 	const TaskCoreEntry &tc() const { return *core().tc; }
 	const MmEntry &mm_entry() const { return *pb_cast<MmEntry>(mm); }
 	const TaskKobjIdsEntry &ids_entry() const { return *pb_cast<TaskKobjIdsEntry>(ids); }

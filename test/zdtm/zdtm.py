@@ -145,8 +145,8 @@ def session_members(sid):
     return pids
 
 
-def descendants(pid):
-    """Every live process below pid (children, grandchildren, ...)."""
+def descendants(pid, zombies=False):
+    """Every live process below pid (children, grandchildren, ...); with zombies, those too."""
     parent = {}
     for d in os.listdir("/proc"):
         if d.isdigit():
@@ -155,7 +155,7 @@ def descendants(pid):
                     fields = f.read().rsplit(")", 1)[1].split()
             except OSError:
                 continue
-            if fields[0] != "Z":
+            if zombies or fields[0] != "Z":
                 parent[int(d)] = int(fields[1])
     out, todo = [], [pid]
     while todo:
@@ -283,7 +283,7 @@ class Run:
         args = ["-t", str(self.pid)]
         if self.flavor == "enc":
             args += ["--encrypt", "--tls-cert", os.path.join(self.pki, "cert.pem")]
-        tree = descendants(self.pid)
+        tree = descendants(self.pid, zombies=True)
         for pid in tree:
             self.procs.add(pid)
         self.criu("dump", args)
