@@ -226,14 +226,14 @@ Result<SeizedTree> seize_tree(const Options &opts)
 	return t;
 }
 
-// Shared anonymous memory (and memfd mappings) seen by several tasks would come back as one
-// segment per task: refused until restore can share them.
+// memfd mappings seen by several tasks would come back as one memfd per task: refused until
+// restore can share them. (Shared anonymous memory is shared again: see shmem.h.)
 Result<> check_shared_memory(const SeizedTree &t)
 {
-	std::map<uint64_t, pid_t> seen; // segment inode -> the first task mapping it
+	std::map<uint64_t, pid_t> seen; // memfd inode -> the first task mapping it
 	for (const compel::SeizedProcess &p : t.tasks) {
 		for (const Vma &v : TRY_CTX(parse_maps(p.pid()), "task {}", p.pid())) {
-			if (!v.is(vma_status::kAnonShared) && !v.is(vma_status::kMemfd))
+			if (!v.is(vma_status::kMemfd))
 				continue;
 			auto [it, first] = seen.emplace(v.ino, p.pid());
 			if (!first && it->second != p.pid())
@@ -311,12 +311,13 @@ Result<> dump_tree(const Options &opts)
 	TRY(check_shared(tree));
 
 	std::deque<DumpContext> tasks;
+	std::set<uint64_t> shmem_done;
 	MemDumpResult mem;
 	TaskKobjIdsEntry *root_ids = nullptr;
 	for (compel::SeizedProcess &proc : tree.tasks) {
 		uint32_t n = uint32_t(tasks.size()) + kFirstId;
 		DumpContext &ctx = tasks.emplace_back(
-			DumpContext{.opts = opts, .dir = dir, .proc = proc, .files = files, .pages_id = n});
+			DumpContext{.opts = opts, .dir = dir, .proc = proc, .files = files, .shmem_done = shmem_done, .pages_id = n});
 		TaskParasiteState ps = TRY(collect_parasite_state(proc));
 		TaskKobjIdsEntry *ids = make_ids(ctx.arena, proc.pid(), n);
 		mem += TRY(dump_frozen(ctx, ps, ids));

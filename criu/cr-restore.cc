@@ -262,6 +262,11 @@ Result<int> restore(const Options &opts)
 	FileTable files = TRY(FileTable::load(dir));
 	std::vector<TaskPlan> tasks = TRY(plan_tasks(dir, tree));
 	TRY(check_free(tasks));
+	ShmemTable shmem;
+	for (const TaskPlan &t : tasks)
+		for (size_t i = 0; !t.images.zombie && i < t.images.mm_entry().n_vmas; i++)
+			if (t.images.mm_entry().vmas[i]->status & vma_status::kAnonShared)
+				shmem.add(*t.images.mm_entry().vmas[i]);
 	int max_fd = 2;
 	for (const TaskPlan &t : tasks)
 		max_fd = std::max(max_fd, t.fds.max_fd());
@@ -278,7 +283,7 @@ Result<int> restore(const Options &opts)
 	if (child.pid() == 0) {
 		close(go[1]);
 		close(report[0]);
-		restore_task(RestoreContext{opts, dir, files, tasks, max_fd}, go[0], report[1]);
+		restore_task(RestoreContext{opts, dir, files, shmem, tasks, max_fd}, go[0], report[1]);
 	}
 	close(go[0]);
 	close(report[1]);

@@ -114,8 +114,9 @@ Result<MemDumpResult> dump_mm(DumpContext &ctx, const TaskParasiteState &ps)
 	r.memdump_us = usec_since(t0);
 	auto t1 = std::chrono::steady_clock::now();
 	TRY_CTX(dump_pages(pid, runs, ctx.dir, ctx.pages_id, stats), "memory of {}", pid);
-	// Each task's segments get pages ids of their own (a tree shares no segment: see cr-dump).
-	stats.pages_written += TRY(dump_shmem(pid, vmas, ctx.dir, kShmemPagesIdBase + (ctx.pages_id - 1) * 0x1000));
+	// Each task's segments get pages ids of their own; a segment shared by tasks is saved once.
+	stats.pages_written += TRY(dump_shmem(pid, vmas, ctx.dir, kShmemPagesIdBase + (ctx.pages_id - 1) * 0x1000,
+						  ctx.shmem_done));
 	r.memwrite_us = usec_since(t1);
 	r.pages_scanned = stats.pages_scanned;
 	r.pages_skipped = stats.pages_skipped;

@@ -89,13 +89,13 @@ Result<uint64_t> reserve(const MmEntry &mm, uint64_t size)
 	return fail(ENOMEM, "no room for {} bytes of premapped memory in the task's address space", size);
 }
 
-Result<> map_slot(const VmaEntry &v, uint64_t slot, const FileTable &files, ImageDir &dir, ShmemRestorer &shmem)
+Result<> map_slot(const VmaEntry &v, uint64_t slot, const FileTable &files, const ShmemTable &shmem)
 {
 	void *at = reinterpret_cast<void *>(slot);
 	size_t len = v.end - v.start;
 	void *p;
 	if (v.status & vma_status::kAnonShared)
-		return shmem.map(v, slot, dir);
+		return shmem.map(v, slot);
 	if (v.status & vma_status::kAnonPrivate) {
 		int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | (int(v.flags) & (MAP_GROWSDOWN | MAP_NORESERVE));
 		p = mmap(at, len, PROT_READ | PROT_WRITE, flags, -1, 0);
@@ -115,7 +115,7 @@ Result<> map_slot(const VmaEntry &v, uint64_t slot, const FileTable &files, Imag
 
 } // namespace
 
-Result<MemRestore> MemRestore::premap(const TaskImages &task, const FileTable &files, ImageDir &dir,
+Result<MemRestore> MemRestore::premap(const TaskImages &task, const FileTable &files, const ShmemTable &shmem,
 					 size_t bootstrap_size)
 {
 	const MmEntry &mm = task.mm_entry();
@@ -143,9 +143,8 @@ Result<MemRestore> MemRestore::premap(const TaskImages &task, const FileTable &f
 			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
 	if (boot == MAP_FAILED)
 		return fail_errno("can't map the bootstrap area");
-	ShmemRestorer shmem;
 	for (const PremappedVma &pv : m.vmas_)
-		TRY_CTX(map_slot(*pv.vma, pv.slot, files, dir, shmem), "mm-{}.img", task.pid);
+		TRY_CTX(map_slot(*pv.vma, pv.slot, files, shmem), "mm-{}.img", task.pid);
 	TRY_CTX(files.memory_premapped(), "mm-{}.img", task.pid);
 	return m;
 }

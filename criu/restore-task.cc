@@ -462,14 +462,16 @@ void become_task(const RestoreContext &ctx, size_t index, OwnFds own, const Task
 		die(Error(errno, fmt::format("can't set personality {:#x}", task.tc().personality)));
 
 	// Files first: the children forked below inherit them, so open files a child shares with
-	// its parent stay shared. Pipes are made once, by the root, for the whole tree.
-	if (!parent)
+	// its parent stay shared. Pipes and shared memory are made once, by the root, for the tree.
+	if (!parent) {
 		must(ctx.files.create_pipes(ctx.max_fd));
+		must(ctx.shmem.create_all(ctx.dir, ctx.max_fd));
+	}
 	must(plan.fds.install(ctx.files, ctx.opts.shell_job, own.tty, inherited_files(ctx, plan, parent)));
 	must(restore_fs(ctx.files, task));
 	fork_children(ctx, index, own);
 
-	MemRestore mem = must(MemRestore::premap(task, ctx.files, ctx.dir, bootstrap_size(task, plan.fds.fds().size())));
+	MemRestore mem = must(MemRestore::premap(task, ctx.files, ctx.shmem, bootstrap_size(task, plan.fds.fds().size())));
 	{
 		PagesReader pages = must(ctx.dir.open_pages(task.pages_id));
 		must(mem.fill(task, pages));

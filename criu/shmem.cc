@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -107,52 +108,89 @@ Result<> restore_shmem_pages(ImageDir &dir, uint64_t shmid, uint8_t *at, uint64_
 
 namespace {
 
+// The whole segment behind VMA v of pid, whatever part of it v shows.
 Result<uint64_t> dump_segment(pid_t pid, const Vma &v, ImageDir &dir, uint32_t pages_id)
 {
 	std::string path = fmt::format("/proc/{}/map_files/{:x}-{:x}", pid, v.start, v.end);
 	UniqueFd fd = TRY(xio::open(path, O_RDONLY));
-	return dump_shmem_pages(fd.borrow(), path, v.pgoff, v.pgoff + v.size(), v.ino, dir, pages_id);
+	struct stat st;
+	if (fstat(fd.get(), &st) < 0)
+		return fail_errno("can't stat {}", path);
+	return dump_shmem_pages(fd.borrow(), path, 0, uint64_t(st.st_size), v.ino, dir, pages_id);
+}
+
+// Where the saved pages of segment shmid end.
+Result<uint64_t> saved_extent(ImageDir &dir, uint64_t shmid)
+{
+	ImageReader pagemap = TRY(dir.open_image(img::Kind::ShmemPagemap, shmid));
+	uint64_t end = 0;
+	if (!TRY(pagemap.read(&pagemap_head__descriptor)))
+		return fail(EINVAL, "{}: no head", pagemap.name());
+	while (auto e = TRY(pagemap.read())) {
+		const PagemapEntry &pe = *pb_cast<PagemapEntry>(*e);
+		end = std::max(end, pe.vaddr + uint64_t(pe.nr_pages) * kPage);
+	}
+	return end;
+}
+
+// Fills the new segment mapped at p from the images; a file of it, for the tasks to map.
+Result<UniqueFd> fill_segment(ImageDir &dir, uint64_t shmid, uint8_t *p, uint64_t size)
+{
+	TRY(restore_shmem_pages(dir, shmid, p, 0, size));
+	return xio::open(fmt::format("/proc/self/map_files/{:x}-{:x}", uint64_t(p), uint64_t(p) + size),
+			 O_RDWR | O_CLOEXEC);
 }
 
 } // namespace
 
-Result<uint64_t> dump_shmem(pid_t pid, const std::vector<Vma> &vmas, ImageDir &dir, uint32_t first_pages_id)
+Result<uint64_t> dump_shmem(pid_t pid, const std::vector<Vma> &vmas, ImageDir &dir, uint32_t first_pages_id,
+			    std::set<uint64_t> &done)
 {
-	std::map<uint64_t, uint32_t> done; // shmid -> pages id
+	uint32_t next = first_pages_id;
 	uint64_t pages = 0;
 	for (const Vma &v : vmas) {
-		if (!v.is(vma_status::kAnonShared) || v.is(vma_status::kSysvIpc))
+		if (!v.is(vma_status::kAnonShared) || v.is(vma_status::kSysvIpc) || done.count(v.ino))
 			continue;
-		if (done.count(v.ino)) {
-			pr_warn("{}: segment {} is mapped twice; the mappings won't share it after restore", pid, v.ino);
-			continue;
-		}
-		uint32_t id = first_pages_id + uint32_t(done.size());
-		pages += TRY_CTX(dump_segment(pid, v, dir, id), "shared memory {:#x}-{:#x} of {}", v.start, v.end, pid);
-		done[v.ino] = id;
+		pages += TRY_CTX(dump_segment(pid, v, dir, next++), "shared memory {:#x}-{:#x} of {}", v.start, v.end, pid);
+		done.insert(v.ino);
 	}
 	return pages;
 }
 
-Result<> ShmemRestorer::map(const VmaEntry &v, uint64_t slot, ImageDir &dir)
+void ShmemTable::add(const VmaEntry &v)
 {
-	uint64_t size = v.end - v.start;
-	void *at = reinterpret_cast<void *>(slot);
-	if (auto it = segments_.find(v.shmid); it != segments_.end()) {
-		const Segment &s = it->second;
-		if (v.pgoff < s.pgoff || v.pgoff + size > s.pgoff + s.size)
-			return fail(EOPNOTSUPP, "VMA {:#x}-{:#x} maps shared memory {} beyond its first mapping", v.start,
-				    v.end, v.shmid);
-		std::string path = fmt::format("/proc/self/map_files/{:x}-{:x}", s.slot, s.slot + s.size);
-		UniqueFd fd = TRY(xio::open(path, O_RDWR));
-		if (mmap(at, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd.get(), off_t(v.pgoff - s.pgoff)) != at)
-			return fail_errno("can't map shared memory {} again at {:#x}", v.shmid, v.start);
-		return {};
+	Segment &s = segments_[v.shmid];
+	s.size = std::max(s.size, v.pgoff + (v.end - v.start));
+}
+
+Result<> ShmemTable::create_all(ImageDir &dir, int above) const
+{
+	for (const auto &[shmid, s] : segments_) {
+		uint64_t size = std::max(s.size, TRY(saved_extent(dir, shmid)));
+		void *p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			return fail_errno("can't make shared memory {} ({} bytes)", shmid, size);
+		auto fd = fill_segment(dir, shmid, static_cast<uint8_t *>(p), size);
+		munmap(p, size);
+		UniqueFd own = TRY_CTX(std::move(fd), "shared memory {}", shmid);
+		s.fd.reset(fcntl(own.get(), F_DUPFD_CLOEXEC, above));
+		if (!s.fd)
+			return fail_errno("can't move shared memory {} above fd {}", shmid, above);
+		pr_debug("shared memory {}: {} bytes on fd {}", shmid, size, s.fd.get());
 	}
-	segments_[v.shmid] = Segment{slot, v.pgoff, size};
-	if (mmap(at, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED, -1, 0) != at)
-		return fail_errno("can't map shared memory for {:#x}-{:#x}", v.start, v.end);
-	return restore_shmem_pages(dir, v.shmid, static_cast<uint8_t *>(at), v.pgoff, size);
+	return {};
+}
+
+Result<> ShmemTable::map(const VmaEntry &v, uint64_t slot) const
+{
+	auto it = segments_.find(v.shmid);
+	if (it == segments_.end() || !it->second.fd)
+		return fail(ENOENT, "shared memory {} of VMA {:#x}-{:#x} was not made", v.shmid, v.start, v.end);
+	void *at = reinterpret_cast<void *>(slot);
+	if (mmap(at, v.end - v.start, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, it->second.fd.get(),
+		 off_t(v.pgoff)) != at)
+		return fail_errno("can't map shared memory {} at {:#x}", v.shmid, v.start);
+	return {};
 }
 
 } // namespace criu

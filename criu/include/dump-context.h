@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <set>
 #include <vector>
 
 #include "arch-x86.h"
@@ -50,6 +51,7 @@ struct DumpContext {
 	ImageDir &dir;
 	compel::SeizedProcess &proc;
 	FilesDumper &files;
+	std::set<uint64_t> &shmem_done; // shared memory segments saved so far, for the whole tree
 	PbArena arena;
 	uint32_t pages_id = 1; // of this task's private pages (pages-N.img)
 	XsaveLayout xsave_layout = XsaveLayout::from_cpuid();

@@ -23,9 +23,10 @@ struct PremappedVma {
 class MemRestore {
 public:
 	// Reserves [bootstrap | premapped VMAs] in a hole of the task's layout and maps each VMA
-	// there (anonymous, the file for file mappings through files, shared memory from dir).
-	[[nodiscard]] static Result<MemRestore> premap(const TaskImages &task, const FileTable &files, ImageDir &dir,
-						      size_t bootstrap_size);
+	// there (anonymous, the file for file mappings through files, shared memory from the
+	// segments the root made: ShmemTable::create_all).
+	[[nodiscard]] static Result<MemRestore> premap(const TaskImages &task, const FileTable &files,
+						      const ShmemTable &shmem, size_t bootstrap_size);
 
 	// Reads every page of the pagemap into its VMA's slot, then gives each slot its protection
 	// and madvise state.

@@ -16,6 +16,7 @@
 #include "files.h"
 #include "page-xfer.h"
 #include "seccomp.pb-c.h"
+#include "shmem.h"
 #include "task-state.h"
 
 namespace criu {
@@ -79,6 +80,7 @@ struct RestoreContext {
 	const Options &opts;
 	ImageDir &dir;
 	const FileTable &files;
+	const ShmemTable &shmem;
 	const std::vector<TaskPlan> &tasks; // parents before their children; the root first
 	int max_fd;                         // the highest fd of any task: criu's own move above it
 };
