@@ -11,7 +11,7 @@ libnl-3-dev libnl-route-3-dev libcap-dev libbsd-dev libfmt-dev nlohmann-json3-de
 catch2
 criu
 openssl gnupg age
-python3
+python3 redis-server redis-tools
 "
 
 missing=""
