@@ -261,6 +261,21 @@ Result<> check_shared(const SeizedTree &t)
 	return check_shared_memory(t);
 }
 
+// Every task's process group must have its leader in the tree (a live task or a zombie), or be
+// the shell's under --shell-job: a group whose leader has died would need CRIU's helper tasks.
+Result<> check_groups(const SeizedTree &t, const Options &opts)
+{
+	if (opts.shell_job)
+		return {};
+	for (const auto &[pid, ppid] : t.parents) {
+		ProcStat st = TRY_CTX(parse_stat(pid), "task {}", pid);
+		if (!t.parents.count(st.pgid))
+			return fail(EOPNOTSUPP, "task {} is in process group {}, whose leader is not in the tree: not "
+				    "supported yet (--shell-job if it is the shell's)", pid, st.pgid);
+	}
+	return {};
+}
+
 // Kills the frozen task (it dies without running again) or lets it continue.
 Result<> finish_task(compel::SeizedProcess &proc, bool leave_running)
 {
@@ -309,6 +324,7 @@ Result<> dump_tree(const Options &opts)
 	auto frozen_at = Clock::now();
 	t.freezing_us = usec(frozen_at - t0);
 	TRY(check_shared(tree));
+	TRY(check_groups(tree, opts));
 
 	std::deque<DumpContext> tasks;
 	std::set<uint64_t> shmem_done;

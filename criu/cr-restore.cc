@@ -17,6 +17,7 @@
 #include <cstring>
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include "action-scripts.h"
 #include "arch-x86.h"
@@ -33,6 +34,17 @@ namespace criu {
 namespace pt = compel::pt;
 
 namespace {
+
+// Every process group's leader is a task of the checkpoint, or (--shell-job) the group is
+// criu's own; CRIU's helper tasks for groups whose leader has died are not done yet.
+Result<> check_groups(const std::vector<TaskPlan> &tasks, const std::set<pid_t> &pids, const Options &opts)
+{
+	for (const TaskPlan &p : tasks)
+		if (!pids.count(p.images.pgid) && !opts.shell_job)
+			return fail(EINVAL, "task {} is in process group {}, whose leader is not in the checkpoint "
+				    "(use --shell-job)", p.images.pid, p.images.pgid);
+	return {};
+}
 
 Result<> check_free(const std::vector<TaskPlan> &tasks)
 {
@@ -161,22 +173,40 @@ Result<pt::Stop> wait_syscall(pid_t tid, pt::StopKind want)
 	return s;
 }
 
-// Runs munmap(bootstrap) in the leader from the restorer's gadget; signals are all blocked.
-Result<> unmap_bootstrap(pid_t pid, const Bootstrap &b)
+// Runs syscall nr(a0, a1) in the trapped leader from the restorer's gadget (signals are all
+// blocked); its return value.
+Result<long> syscall_in(pid_t pid, const Bootstrap &b, long nr, uint64_t a0, uint64_t a1)
 {
 	compel::X86Regs r = TRY(pt::get_regs(pid));
 	r.rip = b.syscall_gadget;
-	r.rax = SYS_munmap;
-	r.rdi = b.start;
-	r.rsi = b.size;
+	r.rax = uint64_t(nr);
+	r.rdi = a0;
+	r.rsi = a1;
 	r.orig_rax = uint64_t(-1);
 	TRY(pt::set_regs(pid, r));
 	TRY(pt::resume(pid, PTRACE_SYSCALL, 0));
 	TRY(wait_syscall(pid, pt::StopKind::SyscallEntry));
 	TRY(pt::resume(pid, PTRACE_SYSCALL, 0));
 	pt::Stop s = TRY(wait_syscall(pid, pt::StopKind::SyscallExit));
-	if (s.rval != 0)
-		return fail(int(-s.rval), "task {}: can't unmap the restorer at {:#x}", pid, b.start);
+	return s.rval;
+}
+
+Result<> unmap_bootstrap(pid_t pid, const Bootstrap &b)
+{
+	if (long rval = TRY(syscall_in(pid, b, SYS_munmap, b.start, b.size)); rval != 0)
+		return fail(int(-rval), "task {}: can't unmap the restorer at {:#x}", pid, b.start);
+	return {};
+}
+
+// A task whose process group leader did not exist yet when it restored its session (forked
+// later, elsewhere in the tree) joins the group now, when every task exists.
+Result<> join_group(const TaskImages &task, const Bootstrap &b, const std::set<pid_t> &pids)
+{
+	if (getpgid(task.pid) == task.pgid || !pids.count(task.pgid)) // --shell-job: criu's group
+		return {};
+	if (long rval = TRY(syscall_in(task.pid, b, SYS_setpgid, 0, uint64_t(task.pgid))); rval != 0)
+		return fail(int(-rval), "task {}: can't join process group {}", task.pid, task.pgid);
+	pr_info("task {} joined process group {}", task.pid, task.pgid);
 	return {};
 }
 
@@ -194,9 +224,10 @@ Result<> finish_thread(const TaskImages &task, const ThreadImages &th, const Xsa
 	return {};
 }
 
-Result<> finish(const TaskImages &task, const Bootstrap &b)
+Result<> finish(const TaskImages &task, const Bootstrap &b, const std::set<pid_t> &pids)
 {
 	XsaveLayout layout = XsaveLayout::from_cpuid();
+	TRY(join_group(task, b, pids));
 	TRY(unmap_bootstrap(task.pid, b));
 	for (const ThreadImages &th : task.threads)
 		TRY_CTX(finish_thread(task, th, layout), "thread {} of {}", th.tid, task.pid);
@@ -262,6 +293,10 @@ Result<int> restore(const Options &opts)
 	FileTable files = TRY(FileTable::load(dir));
 	std::vector<TaskPlan> tasks = TRY(plan_tasks(dir, tree));
 	TRY(check_free(tasks));
+	std::set<pid_t> pids;
+	for (const TaskPlan &t : tasks)
+		pids.insert(t.images.pid);
+	TRY(check_groups(tasks, pids, opts));
 	ShmemTable shmem;
 	for (const TaskPlan &t : tasks)
 		for (size_t i = 0; !t.images.zombie && i < t.images.mm_entry().n_vmas; i++)
@@ -299,7 +334,7 @@ Result<int> restore(const Options &opts)
 	std::map<pid_t, Bootstrap> boots = TRY(read_reports(report_r.borrow(), live));
 	for (const TaskPlan &t : tasks)
 		if (!t.images.zombie)
-			TRY(finish(t.images, boots.at(t.images.pid)));
+			TRY(finish(t.images, boots.at(t.images.pid), pids));
 	TRY(run_action_scripts(opts, ScriptAction::PostRestore, root.pid)); // a failure kills the tasks
 	if (auto st = write_stats(dir, tasks, forking_time, usec_since(start)); !st)
 		pr_warn("can't write stats-restore: {}", st.error().describe());

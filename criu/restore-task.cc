@@ -359,8 +359,8 @@ Result<> restore_session(const Options &opts, const TaskImages &t)
 	}
 	if (t.pgid == t.pid && getpgrp() != t.pid && setpgid(0, 0) < 0)
 		return fail_errno("can't make {} a process group leader", t.pid);
-	if (t.pgid != t.pid && t.pgid != getpgrp() && setpgid(0, t.pgid) < 0)
-		pr_warn("task {}: can't join process group {}: {}", t.pid, t.pgid, strerror(errno));
+	if (t.pgid != t.pid && t.pgid != getpgrp() && setpgid(0, t.pgid) < 0) // its leader comes later:
+		pr_info("task {}: joins process group {} at the end", t.pid, t.pgid); // see join_group()
 	return {};
 }
 
