@@ -173,7 +173,7 @@ Result<> ShmemTable::create_all(ImageDir &dir, int above) const
 		auto fd = fill_segment(dir, shmid, static_cast<uint8_t *>(p), size);
 		munmap(p, size);
 		UniqueFd own = TRY_CTX(std::move(fd), "shared memory {}", shmid);
-		s.fd.reset(fcntl(own.get(), F_DUPFD_CLOEXEC, above));
+		s.fd.reset(fcntl(own.get(), F_DUPFD_CLOEXEC, above + 1));
 		if (!s.fd)
 			return fail_errno("can't move shared memory {} above fd {}", shmid, above);
 		pr_debug("shared memory {}: {} bytes on fd {}", shmid, size, s.fd.get());
