@@ -311,6 +311,7 @@ struct UnixSkTable::Sk {
 	std::optional<FilePermsEntry> perms;
 	SkOpts opts;
 	mutable UniqueFd fd;
+	mutable UniqueFd orphan; // the other end made for a connection whose peer was closed
 	mutable bool made = false, bound = false;
 
 	bool external() const { return uflags & kUskExtern; }
@@ -335,7 +336,7 @@ void UnixSkTable::add(const UnixSkEntry &e)
 	*s = Sk{e.id, e.ino, e.type, e.state, e.flags, e.uflags, e.backlog, e.peer,
 		e.has_shutdown ? uint32_t(e.shutdown) : 0u, std::string(reinterpret_cast<const char *>(e.name.data),
 									 e.name.len),
-		e.has_deleted && e.deleted, std::nullopt, SkOpts{}, UniqueFd(), false, false};
+		e.has_deleted && e.deleted, std::nullopt, SkOpts{}, UniqueFd(), UniqueFd(), false, false};
 	if (!s->name.empty() && s->name[0] != '\0')
 		s->name.resize(strnlen(s->name.c_str(), s->name.size()));
 	if (e.file_perms)
@@ -434,13 +435,16 @@ Result<> UnixSkTable::make_sockets() const
 			client.made = true;
 			continue;
 		}
-		if (mutual) {
+		bool orphan = s.type != SOCK_DGRAM && s.state == TCP_ESTABLISHED && !s.peer;
+		if (mutual || orphan) {
 			int sv[2];
 			if (socketpair(AF_UNIX, int(s.type) | SOCK_CLOEXEC, 0, sv) < 0)
 				return fail_errno("{}: socketpair", s.what());
 			s.fd.reset(sv[0]);
-			peer->fd.reset(sv[1]);
-			s.made = peer->made = true;
+			(orphan ? s.orphan : peer->fd).reset(sv[1]);
+			s.made = true;
+			if (peer)
+				peer->made = true;
 			continue;
 		}
 		s.fd = TRY_CTX(new_socket(s.type), "{}", s.what());
@@ -500,6 +504,10 @@ Result<> UnixSkTable::fill_queues() const
 		const auto &packets = queues_.of(s.id);
 		if (s.external() || packets.empty())
 			continue;
+		if (s.orphan) { // closed by its peer: the data comes from the end made for it
+			TRY_CTX(queues_.restore(s.id, s.orphan.get(), nullptr, 0), "{}", s.what());
+			continue;
+		}
 		auto p = by_ino_.find(s.peer);
 		if (p != by_ino_.end() && !p->second->external() && p->second->peer == s.ino && p->second->fd) {
 			int big = 4 << 20; // reset with the peer's options
@@ -531,6 +539,7 @@ Result<> UnixSkTable::finish_all(int above) const
 			TRY_CTX(connect_to(s.fd.get(), p->second->name), "{}: connect to its peer {:#x}", s.what(), s.peer);
 		if (s.type == SOCK_DGRAM && s.peer && p == by_ino_.end())
 			return fail(EINVAL, "{}: its peer {:#x} is not in the checkpoint", s.what(), s.peer);
+		s.orphan.reset();
 		if (s.opts.entry.so_sndbuf)
 			TRY_CTX(restore_sk_opts(s.fd.get(), s.opts.entry), "{}", s.what());
 		static constexpr int kHow[] = {-1, SHUT_RD, SHUT_WR, SHUT_RDWR};

@@ -1,6 +1,7 @@
 /* sk-unix-pair: stream, dgram and seqpacket socketpairs with data queued both ways come back
  * with their data (message boundaries kept), types, peers, options (SO_PASSCRED, buffer sizes),
- * O_NONBLOCK, and a stream pair shut down for writing one way. */
+ * O_NONBLOCK, a stream pair shut down for writing one way, and a stream socket whose peer
+ * was closed after sending (its data, then end of file). */
 #include "zdtmtst.h"
 
 #include <fcntl.h>
@@ -56,7 +57,7 @@ static int recv_msgs(int sk, int type, int seed, int n)
 
 int main(int argc, char **argv)
 {
-	int sv[3][2], sh[2], one = 1, sndbuf = 65536;
+	int sv[3][2], sh[2], cl[2], one = 1, sndbuf = 65536;
 	uint8_t c;
 
 	test_init(argc, argv);
@@ -74,6 +75,10 @@ int main(int argc, char **argv)
 		setup_fail("socketpair");
 	send_msgs(sh[0], 40, 1);
 	shutdown(sh[0], SHUT_WR);
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, cl))
+		setup_fail("socketpair");
+	send_msgs(cl[1], 50, 2);
+	close(cl[1]);
 
 	test_daemon();
 	test_waitsig();
@@ -96,6 +101,9 @@ int main(int argc, char **argv)
 	check(send(sh[0], "x", 1, MSG_NOSIGNAL) < 0 && errno == EPIPE, "shut-down pair: can still write");
 	check(send(sh[1], "z", 1, 0) == 1 && recv(sh[0], &c, 1, MSG_DONTWAIT) == 1 && c == 'z',
 	      "shut-down pair: other way broken");
+	check(recv_msgs(cl[0], SOCK_STREAM, 50, 2) == 0, "closed peer: data differs");
+	check(recv(cl[0], &c, 1, MSG_DONTWAIT) == 0, "closed peer: no end of file");
+	check(send(cl[0], "x", 1, MSG_NOSIGNAL) < 0 && errno == EPIPE, "closed peer: can still write");
 	pass();
 	return test_result();
 }
