@@ -16,6 +16,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "common/log.h"
@@ -312,7 +313,7 @@ struct UnixSkTable::Sk {
 	SkOpts opts;
 	mutable UniqueFd fd;
 	mutable UniqueFd orphan; // the other end made for a connection whose peer was closed
-	mutable bool made = false, bound = false;
+	mutable bool made = false;
 
 	bool external() const { return uflags & kUskExtern; }
 	std::string what() const { return fmt::format("unix socket {:#x} ({})", ino, printable(name)); }
@@ -336,7 +337,7 @@ void UnixSkTable::add(const UnixSkEntry &e)
 	*s = Sk{e.id, e.ino, e.type, e.state, e.flags, e.uflags, e.backlog, e.peer,
 		e.has_shutdown ? uint32_t(e.shutdown) : 0u, std::string(reinterpret_cast<const char *>(e.name.data),
 									 e.name.len),
-		e.has_deleted && e.deleted, std::nullopt, SkOpts{}, UniqueFd(), UniqueFd(), false, false};
+		e.has_deleted && e.deleted, std::nullopt, SkOpts{}, UniqueFd(), UniqueFd(), false};
 	if (!s->name.empty() && s->name[0] != '\0')
 		s->name.resize(strnlen(s->name.c_str(), s->name.size()));
 	if (e.file_perms)
@@ -412,6 +413,18 @@ Result<> connect_to(int fd, const std::string &name)
 	return {};
 }
 
+// Lets sk send all of packets at once, non-blocking (its own options are set afterwards).
+Result<> raise_sndbuf(int sk, const std::vector<SkPacket> &packets)
+{
+	size_t total = 0;
+	for (const SkPacket &p : packets)
+		total += p.size() + 1024; // room for the skb overhead charged to the sender
+	int big = int(std::min<size_t>(std::max<size_t>(total, 4 << 20), INT32_MAX / 2));
+	if (setsockopt(sk, SOL_SOCKET, SO_SNDBUFFORCE, &big, sizeof(big)) < 0)
+		return fail_errno("can't raise the send buffer to {}", big);
+	return {};
+}
+
 } // namespace
 
 // Sockets, socketpairs and accepted connections.
@@ -443,7 +456,7 @@ Result<> UnixSkTable::make_sockets() const
 			s.fd.reset(sv[0]);
 			(orphan ? s.orphan : peer->fd).reset(sv[1]);
 			s.made = true;
-			if (peer)
+			if (mutual)
 				peer->made = true;
 			continue;
 		}
@@ -510,9 +523,7 @@ Result<> UnixSkTable::fill_queues() const
 		}
 		auto p = by_ino_.find(s.peer);
 		if (p != by_ino_.end() && !p->second->external() && p->second->peer == s.ino && p->second->fd) {
-			int big = 4 << 20; // reset with the peer's options
-			if (setsockopt(p->second->fd.get(), SOL_SOCKET, SO_SNDBUFFORCE, &big, sizeof(big)) < 0)
-				return fail_errno("{}: can't raise the send buffer", p->second->what());
+			TRY_CTX(raise_sndbuf(p->second->fd.get(), packets), "{}", p->second->what()); // reset later
 			TRY_CTX(queues_.restore(s.id, p->second->fd.get(), nullptr, 0), "{}", s.what());
 			continue;
 		}
@@ -521,6 +532,7 @@ Result<> UnixSkTable::fill_queues() const
 			return fail(ENOTSUP, "{}: {} packet(s) queued, but no socket to send them from", s.what(),
 				    packets.size());
 		UniqueFd tmp = TRY(new_socket(SOCK_DGRAM));
+		TRY(raise_sndbuf(tmp.get(), packets));
 		TRY_CTX(queues_.restore(s.id, tmp.get(), &a->first, a->second), "{}", s.what());
 	}
 	return {};

@@ -1,7 +1,8 @@
 /* sk-unix-pair: stream, dgram and seqpacket socketpairs with data queued both ways come back
  * with their data (message boundaries kept), types, peers, options (SO_PASSCRED, buffer sizes),
  * O_NONBLOCK, a stream pair shut down for writing one way, and a stream socket whose peer
- * was closed after sending (its data, then end of file). */
+ * was closed after sending (its data, then end of file); a stream socket filled until the
+ * sender would block. */
 #include "zdtmtst.h"
 
 #include <fcntl.h>
@@ -57,7 +58,9 @@ static int recv_msgs(int sk, int type, int seed, int n)
 
 int main(int argc, char **argv)
 {
-	int sv[3][2], sh[2], cl[2], one = 1, sndbuf = 65536;
+	int sv[3][2], sh[2], cl[2], big[2], one = 1, sndbuf = 65536;
+	static uint8_t fill[1 << 22], back[1 << 22];
+	size_t filled = 0;
 	uint8_t c;
 
 	test_init(argc, argv);
@@ -79,6 +82,16 @@ int main(int argc, char **argv)
 		setup_fail("socketpair");
 	send_msgs(cl[1], 50, 2);
 	close(cl[1]);
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, big) || fcntl(big[0], F_SETFL, O_NONBLOCK))
+		setup_fail("socketpair");
+	fill_pattern(fill, sizeof(fill), 77);
+	for (;;) {
+		ssize_t n = send(big[0], fill + filled, 4096, 0);
+		if (n < 0 && errno == EAGAIN)
+			break;
+		if (n <= 0 || (filled += (size_t)n) + 4096 > sizeof(fill))
+			setup_fail("filling a stream socket");
+	}
 
 	test_daemon();
 	test_waitsig();
@@ -104,6 +117,15 @@ int main(int argc, char **argv)
 	check(recv_msgs(cl[0], SOCK_STREAM, 50, 2) == 0, "closed peer: data differs");
 	check(recv(cl[0], &c, 1, MSG_DONTWAIT) == 0, "closed peer: no end of file");
 	check(send(cl[0], "x", 1, MSG_NOSIGNAL) < 0 && errno == EPIPE, "closed peer: can still write");
+	size_t got = 0;
+	while (got < filled) {
+		ssize_t n = recv(big[1], back + got, filled - got, MSG_DONTWAIT);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	check(got == filled && !memcmp(back, fill, filled), "full stream: got %zu of %zu bytes", got, filled);
+	check(recv(big[1], back, 1, MSG_DONTWAIT) < 0 && errno == EAGAIN, "full stream: more data than sent");
 	pass();
 	return test_result();
 }
