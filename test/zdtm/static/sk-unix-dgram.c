@@ -1,6 +1,8 @@
 /* sk-unix-dgram: dgram sockets bound to a path and to an abstract name, an unbound one
  * connected to the path one and a bound one connected to the abstract one, messages queued on
- * both receivers (boundaries kept). After restore: names, peers, data, and both directions. */
+ * both receivers (boundaries kept); the path socket's file has mode 0600; one more socket is
+ * bound to a path unlinked since. After restore: names, peers, data, both directions, the
+ * socket file's mode, and the unlinked one stays unlinked but keeps its name. */
 #include "zdtmtst.h"
 
 #include <limits.h>
@@ -50,15 +52,18 @@ int main(int argc, char **argv)
 {
 	struct sockaddr_un pa, aa, da;
 	socklen_t plen, alen, dlen;
-	char cwd[PATH_MAX], path[PATH_MAX], dpath[PATH_MAX], abs_name[64];
+	char cwd[PATH_MAX], path[PATH_MAX], dpath[PATH_MAX], gpath[PATH_MAX], abs_name[64];
+	struct sockaddr_un ga, got;
+	socklen_t glen = sizeof(got);
 	struct stat st;
-	int p, a, c, d;
+	int p, a, c, d, g;
 
 	test_init(argc, argv);
 	if (!getcwd(cwd, sizeof(cwd)))
 		setup_fail("getcwd");
 	snprintf(path, sizeof(path), "%s/dgram.path", cwd);
 	snprintf(dpath, sizeof(dpath), "%s/dgram.d", cwd);
+	snprintf(gpath, sizeof(gpath), "%s/dgram.gone", cwd);
 	snprintf(abs_name, sizeof(abs_name), "zdtm-sk-unix-dgram-%d", getpid());
 	plen = addr_of(&pa, path, 0);
 	alen = addr_of(&aa, abs_name, 1);
@@ -66,6 +71,9 @@ int main(int argc, char **argv)
 	p = bound(&pa, plen);
 	a = bound(&aa, alen);
 	d = bound(&da, dlen);
+	g = bound(&ga, addr_of(&ga, gpath, 0));
+	if (chmod(path, 0600) || unlink(gpath))
+		setup_fail("chmod/unlink");
 	c = socket(AF_UNIX, SOCK_DGRAM, 0);
 	if (c < 0 || connect(c, (struct sockaddr *)&pa, plen) || connect(d, (struct sockaddr *)&aa, alen))
 		setup_fail("connect");
@@ -77,6 +85,11 @@ int main(int argc, char **argv)
 	test_waitsig();
 
 	check(stat(path, &st) == 0 && S_ISSOCK(st.st_mode), "socket file %s is gone", path);
+	check((st.st_mode & 07777) == 0600, "socket file mode %o", st.st_mode & 07777);
+	check(access(gpath, F_OK) < 0 && errno == ENOENT, "unlinked socket file %s is back", gpath);
+	memset(&got, 0, sizeof(got));
+	check(getsockname(g, (struct sockaddr *)&got, &glen) == 0 && !strcmp(got.sun_path, gpath),
+	      "unlinked socket's name \"%s\"", got.sun_path);
 	check(got_msg(p, "first") && got_msg(p, "second!") && got_msg(p, "3"), "messages on the path socket");
 	check(got_msg(a, "to abstract"), "message on the abstract socket");
 	check(got_msg(d, "to d"), "message on the bound connected socket");
