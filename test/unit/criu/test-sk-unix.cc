@@ -13,6 +13,10 @@
 
 #include "common/unique-fd.h"
 #include "fd-victim.h"
+#include "files.h"
+#include "image-dir.h"
+#include "options.h"
+#include "test-dirs.h"
 #include "sk-opts.h"
 #include "sk-queue.h"
 #include "sk-unix.h"
@@ -41,6 +45,26 @@ uint32_t ino_of(int fd)
 }
 
 std::string text(const SkPacket &p) { return std::string(p.begin(), p.end()); }
+
+std::string error_of(const Result<> &r) { return r ? std::string() : r.error().describe(); }
+
+// Sends fd `what` over sk with SCM_RIGHTS.
+bool send_fd(int sk, int what)
+{
+	alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+	iovec iov{const_cast<char *>("x"), 1};
+	msghdr mh{};
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = control;
+	mh.msg_controllen = sizeof(control);
+	cmsghdr *c = CMSG_FIRSTHDR(&mh);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	std::memcpy(CMSG_DATA(c), &what, sizeof(what));
+	return sendmsg(sk, &mh, 0) == 1;
+}
 
 } // namespace
 
@@ -102,23 +126,49 @@ TEST_CASE("peek_sk_queue copies messages without taking them", "[sk-unix]")
 TEST_CASE("peek_sk_queue refuses a message carrying fds", "[sk-unix]")
 {
 	Pair d(SOCK_DGRAM);
-	int fd = 0;
-	alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-	iovec iov{const_cast<char *>("x"), 1};
-	msghdr mh{};
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = control;
-	mh.msg_controllen = sizeof(control);
-	cmsghdr *c = CMSG_FIRSTHDR(&mh);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	std::memcpy(CMSG_DATA(c), &fd, sizeof(fd));
-	REQUIRE(sendmsg(d.a.get(), &mh, 0) == 1);
+	REQUIRE(send_fd(d.a.get(), 0));
 	auto q = peek_sk_queue(d.b.get(), SOCK_DGRAM);
 	REQUIRE_FALSE(q.has_value());
 	CHECK(q.error().message().find("SCM_RIGHTS") != std::string::npos);
+}
+
+TEST_CASE("a dump refuses fds in flight and, without --ext-unix-sk, peers outside the tree", "[sk-unix]")
+{
+	Victim fds([] {
+		int sv[2];
+		if (socketpair(AF_UNIX, SOCK_DGRAM, 0, sv) < 0 || dup2(sv[0], 5) < 0 || dup2(sv[1], 6) < 0 ||
+		    close(sv[0]) || close(sv[1]) || !send_fd(5, 5))
+			_exit(6);
+	});
+	TempDir t1;
+	auto dir1 = must(ImageDir::create(t1.path()));
+	auto d1 = must(FilesDumper::create(dir1));
+	std::string err = error_of(d1.dump_fds(fds.pid, 1, Options{}));
+	INFO(err);
+	CHECK(err.find(fmt::format("fd 6 of {}", fds.pid)) != std::string::npos);
+	CHECK(err.find("SCM_RIGHTS") != std::string::npos);
+
+	std::string name = "@criusec-unit-ext-" + std::to_string(getpid());
+	name[0] = '\0';
+	sockaddr_un a{};
+	a.sun_family = AF_UNIX;
+	std::memcpy(a.sun_path, name.data(), name.size());
+	socklen_t len = socklen_t(offsetof(sockaddr_un, sun_path) + name.size());
+	UniqueFd outside(socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+	REQUIRE(bind(outside.get(), reinterpret_cast<sockaddr *>(&a), len) == 0);
+	Victim ext([&] {
+		int sk = socket(AF_UNIX, SOCK_DGRAM, 0);
+		if (sk < 0 || connect(sk, reinterpret_cast<sockaddr *>(&a), len) || dup2(sk, 5) < 0 || close(sk))
+			_exit(6);
+	});
+	TempDir t2;
+	auto dir2 = must(ImageDir::create(t2.path()));
+	auto d2 = must(FilesDumper::create(dir2));
+	must(d2.dump_fds(ext.pid, 1, Options{}));
+	err = error_of(d2.close());
+	INFO(err);
+	CHECK(err.find(fmt::format("fd 5 of {}", ext.pid)) != std::string::npos);
+	CHECK(err.find("Consider using --ext-unix-sk option") != std::string::npos);
 }
 
 TEST_CASE("socket options go from one socket to another", "[sk-opts]")
