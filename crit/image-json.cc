@@ -2,6 +2,7 @@
 
 #include "ghost-file.pb-c.h"
 #include "pipe-data.pb-c.h"
+#include "sk-packet.pb-c.h"
 
 namespace criu::crit {
 
@@ -23,6 +24,8 @@ size_t extra_len(const img::KindInfo &k, const ProtobufCMessage &m)
 {
 	if (k.extra == Extra::PipeData)
 		return reinterpret_cast<const PipeDataEntry &>(m).bytes;
+	if (k.extra == Extra::SkPacket)
+		return reinterpret_cast<const SkPacketEntry &>(m).length;
 	if (k.extra == Extra::GhostFile && m.descriptor == &ghost_chunk_entry__descriptor)
 		return reinterpret_cast<const GhostChunkEntry &>(m).len;
 	return 0;

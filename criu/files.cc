@@ -9,10 +9,12 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <charconv>
+#include <cstring>
 #include <filesystem>
 
 #include "common/log.h"
@@ -23,6 +25,7 @@
 #include "options.h"
 #include "pipes.h"
 #include "regfile.pb-c.h"
+#include "sk-unix.h"
 #include "tty.pb-c.h"
 
 namespace criu {
@@ -98,6 +101,7 @@ struct FdDumpCtx {
 	RegFileDumper &reg;
 	MemfdDumper &memfd;
 	PipeDumper &pipes;
+	UnixSkDumper &unix_sk;
 	uint32_t &next_id;
 	const Options &opts;
 };
@@ -129,6 +133,16 @@ uint32_t tty_info_id(dev_t rdev)
 Result<> dump_reg_fd(FdDumpCtx &c, const FdParms &p, uint32_t id) { return c.reg.dump(p, id); }
 Result<> dump_memfd_fd(FdDumpCtx &c, const FdParms &p, uint32_t id) { return c.memfd.dump(p, id); }
 Result<> dump_pipe_fd(FdDumpCtx &c, const FdParms &p, uint32_t id) { return c.pipes.dump(p, id); }
+Result<> dump_unix_sk_fd(FdDumpCtx &c, const FdParms &p, uint32_t id) { return c.unix_sk.dump(p, id, c.opts); }
+
+// The socket's protocol name, as the kernel gives it ("UNIX", "UNIX-STREAM", "TCP", ...),
+// starts with name.
+bool sock_proto_is(const FdParms &p, std::string_view name)
+{
+	char buf[32];
+	ssize_t n = S_ISSOCK(p.st.st_mode) ? getxattr(p.proc_path.c_str(), "system.sockprotoname", buf, sizeof(buf)) : -1;
+	return n > 0 && std::string_view(buf, strnlen(buf, size_t(n))).starts_with(name);
+}
 
 // --shell-job: the task keeps using the terminal criu runs on; see files.h.
 Result<> dump_shell_tty(FdDumpCtx &c, const FdParms &p, uint32_t id)
@@ -164,6 +178,7 @@ const FdKind kFdKinds[] = {
 	 FD_TYPES__TTY, dump_shell_tty},
 	{"pipe", [](const FdParms &p) { return link_starts(p, "pipe:"); }, FD_TYPES__PIPE, dump_pipe_fd},
 	{"fifo", [](const FdParms &p) { return S_ISFIFO(p.st.st_mode); }, FD_TYPES__FIFO, nullptr},
+	{"unix socket", [](const FdParms &p) { return sock_proto_is(p, "UNIX"); }, FD_TYPES__UNIXSK, dump_unix_sk_fd},
 	{"socket", [](const FdParms &p) { return S_ISSOCK(p.st.st_mode); }, FD_TYPES__UND, nullptr},
 	{"anon inode", [](const FdParms &p) { return link_starts(p, "anon_inode:"); }, FD_TYPES__UND, nullptr},
 	{"character device", [](const FdParms &p) { return S_ISCHR(p.st.st_mode); }, FD_TYPES__UND, nullptr},
@@ -189,7 +204,8 @@ bool same_file(pid_t pid1, int fd1, pid_t pid2, int fd2)
 
 FilesDumper::FilesDumper(ImageDir &dir, std::unique_ptr<ImageWriter> files)
 	: dir_(&dir), files_(std::move(files)), reg_(std::make_unique<RegFileDumper>(dir, *files_)),
-	  memfd_(std::make_unique<MemfdDumper>(dir, *files_)), pipes_(std::make_unique<PipeDumper>(dir, *files_))
+	  memfd_(std::make_unique<MemfdDumper>(dir, *files_)), pipes_(std::make_unique<PipeDumper>(dir, *files_)),
+	  unix_(std::make_unique<UnixSkDumper>(dir, *files_))
 {
 }
 FilesDumper::FilesDumper(FilesDumper &&) noexcept = default;
@@ -266,7 +282,7 @@ Result<std::pair<uint32_t, uint32_t>> FilesDumper::dump_one_fd(FdParms &p, const
 		return std::make_pair(d->id, d->type);
 	}
 	uint32_t id = next_id_++;
-	FdDumpCtx c{*files_, *reg_, *memfd_, *pipes_, next_id_, opts};
+	FdDumpCtx c{*files_, *reg_, *memfd_, *pipes_, *unix_, next_id_, opts};
 	TRY(k->dump(c, p, id));
 	dumped_.push_back({p.pid, p.fd, uint64_t(p.st.st_dev), uint64_t(p.st.st_ino), id, uint32_t(k->type)});
 	return std::make_pair(id, uint32_t(k->type));
@@ -295,6 +311,7 @@ Result<> FilesDumper::close()
 	TRY(reg_->close());
 	TRY(memfd_->close());
 	TRY(pipes_->close());
+	TRY(unix_->close(next_id_));
 	return files_->close();
 }
 
@@ -317,6 +334,8 @@ Result<FileTable> FileTable::load(ImageDir &dir)
 			return fail(EINVAL, "{}: MEMFD file {:#x} without a matching memfd entry", r.name(), fe->id);
 		if (fe->type == FD_TYPES__PIPE && (!fe->pipe || fe->pipe->id != fe->id))
 			return fail(EINVAL, "{}: PIPE file {:#x} without a matching pipe entry", r.name(), fe->id);
+		if (fe->type == FD_TYPES__UNIXSK && (!fe->usk || fe->usk->id != fe->id))
+			return fail(EINVAL, "{}: UNIXSK file {:#x} without a matching usk entry", r.name(), fe->id);
 		uint32_t id = fe->id;
 		if (!t.entries_.emplace(id, std::move(*m)).second)
 			return fail(EINVAL, "{}: file id {:#x} appears twice", r.name(), id);
@@ -327,6 +346,10 @@ Result<FileTable> FileTable::load(ImageDir &dir)
 	for (const auto &[id, m] : t.entries_)
 		if (const auto *fe = pb_cast<FileEntry>(m); fe->type == FD_TYPES__PIPE)
 			t.pipes_->add(*fe->pipe);
+	t.unix_ = std::make_unique<UnixSkTable>(TRY(UnixSkTable::load(dir)));
+	for (const auto &[id, m] : t.entries_)
+		if (const auto *fe = pb_cast<FileEntry>(m); fe->type == FD_TYPES__UNIXSK)
+			t.unix_->add(*fe->usk);
 	for (const auto &[id, m] : t.entries_)
 		if (const auto *fe = pb_cast<FileEntry>(m); fe->type == FD_TYPES__MEMFD)
 			TRY_CTX(t.memfd_->check(*fe->memfd), "files.img");
@@ -359,7 +382,13 @@ Result<UniqueFd> FileTable::open_memfd(uint32_t id, std::optional<int> flags_ove
 
 Result<> FileTable::memory_premapped() const { return memfd_->memory_premapped(); }
 
-Result<> FileTable::create_pipes(int above) const { return pipes_->create_all(above); }
+Result<> FileTable::create_pipes(int above) const
+{
+	TRY(pipes_->create_all(above));
+	return unix_->create_all(above);
+}
+
+Result<UniqueFd> FileTable::open_unix_sk(uint32_t id) const { return unix_->open(id); }
 
 Result<UniqueFd> FileTable::open_pipe(uint32_t id) const
 {
@@ -406,6 +435,9 @@ Result<> FdPlan::install_one(const FileTable &files, const Fd &e, std::map<uint3
 		from = own.get();
 	} else if (e.type == FD_TYPES__PIPE) {
 		own = TRY(files.open_pipe(e.id));
+		from = own.get();
+	} else if (e.type == FD_TYPES__UNIXSK) {
+		own = TRY(files.open_unix_sk(e.id));
 		from = own.get();
 	} else if (e.type == FD_TYPES__TTY) {
 		if (!shell_job)

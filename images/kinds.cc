@@ -19,6 +19,7 @@
 #include "regfile.pb-c.h"
 #include "remap-file-path.pb-c.h"
 #include "seccomp.pb-c.h"
+#include "sk-packet.pb-c.h"
 #include "stats.pb-c.h"
 #include "timens.pb-c.h"
 #include "tty.pb-c.h"
@@ -89,6 +90,8 @@ constexpr auto kKinds = std::to_array<KindInfo>({
 	{Kind::MemfdInode, "MEMFD_INODE", "memfd.img", 0x48453499, P::Common, X::None, &memfd_inode_entry__descriptor,
 	 nullptr, true},
 	{Kind::Eventfd, "EVENTFD_FILE", "eventfd.img", 0x44523722, P::Common, X::None, &eventfd_file_entry__descriptor,
+	 nullptr, true},
+	{Kind::SkQueues, "SK_QUEUES", "sk-queues.img", 0x56264026, P::Common, X::SkPacket, &sk_packet_entry__descriptor,
 	 nullptr, true},
 	{Kind::StatsDump, "STATS", "stats-dump", 0x57093306, P::Service, X::None, &stats_entry__descriptor, nullptr,
 	 true},

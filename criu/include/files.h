@@ -20,7 +20,8 @@
 // terminal fd fails the dump ("--shell-job is needed").
 //
 // memfds (FileEntry type MEMFD, memfd.img) live in memfd.cc; see memfd.h. Pipes (FileEntry type
-// PIPE, pipes-data.img) in pipes.cc; see pipes.h.
+// PIPE, pipes-data.img) in pipes.cc; see pipes.h. Unix sockets (FileEntry type UNIXSK,
+// sk-queues.img) in sk-unix.cc; see sk-unix.h.
 #pragma once
 
 #include <sys/types.h>
@@ -48,6 +49,8 @@ class MemfdDumper;
 class MemfdTable;
 class PipeDumper;
 class PipeTable;
+class UnixSkDumper;
+class UnixSkTable;
 
 class FilesDumper {
 public:
@@ -93,6 +96,7 @@ private:
 	std::unique_ptr<RegFileDumper> reg_;
 	std::unique_ptr<MemfdDumper> memfd_;
 	std::unique_ptr<PipeDumper> pipes_;
+	std::unique_ptr<UnixSkDumper> unix_;
 	uint32_t next_id_ = 1;
 	std::vector<DumpedFd> dumped_;
 	std::map<std::tuple<uint64_t, uint64_t, uint32_t>, uint32_t> by_path_; // (dev, ino, flags) -> id
@@ -109,11 +113,13 @@ public:
 	[[nodiscard]] Result<UniqueFd> open_reg(uint32_t id, std::optional<int> flags_override = {}) const;
 	// Opens MEMFD entry id likewise: the memfd of its inode, created once per process.
 	[[nodiscard]] Result<UniqueFd> open_memfd(uint32_t id, std::optional<int> flags_override = {}) const;
-	// Creates every pipe of the checkpoint on hidden fds above `above`; done once, in the root
-	// task before it forks, so that every task has them (see pipes.h).
+	// Creates every pipe and unix socket of the checkpoint on hidden fds above `above`; done
+	// once, in the root task before it forks, so that every task has them (see pipes.h, sk-unix.h).
 	[[nodiscard]] Result<> create_pipes(int above) const;
 	// A new open file of PIPE entry id's end of its pipe.
 	[[nodiscard]] Result<UniqueFd> open_pipe(uint32_t id) const;
+	// A new fd of UNIXSK entry id's socket.
+	[[nodiscard]] Result<UniqueFd> open_unix_sk(uint32_t id) const;
 	// MemRestore::premap has mapped the task's memory: memfds get their seals once their fds
 	// are installed too (see memfd.h).
 	[[nodiscard]] Result<> memory_premapped() const;
@@ -130,6 +136,7 @@ private:
 	std::unique_ptr<RegFileOpener> reg_;
 	std::unique_ptr<MemfdTable> memfd_;
 	std::unique_ptr<PipeTable> pipes_;
+	std::unique_ptr<UnixSkTable> unix_;
 };
 
 // One task's fd table, for restore.

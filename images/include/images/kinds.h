@@ -44,6 +44,7 @@ enum class Kind : uint16_t {
 	TtyFiles,
 	MemfdInode,
 	Eventfd,
+	SkQueues,
 	StatsDump,
 	StatsRestore,
 	Cipher,   // ours: the key envelope
@@ -63,6 +64,7 @@ enum class Extra : uint8_t {
 	PipeData,  // entry.bytes raw bytes follow each entry
 	GhostFile, // ghost_file_entry, then the file content (raw, or chunk entries + data)
 	Pagemap,   // first entry is a pagemap_head, the rest pagemap_entry
+	SkPacket,  // entry.length raw bytes follow each entry
 };
 
 struct KindInfo {

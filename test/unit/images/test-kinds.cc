@@ -131,4 +131,6 @@ TEST_CASE("entry descriptors are CRIU's messages")
 	CHECK(std::string(info(Kind::FifoData).desc->name) == "pipe_data_entry");
 	CHECK(info(Kind::FifoData).extra == Extra::PipeData);
 	CHECK(info(Kind::GhostFile).extra == Extra::GhostFile);
+	CHECK(info(Kind::SkQueues).extra == Extra::SkPacket);
+	CHECK(info(Kind::SkQueues).magic == 0x56264026u);
 }
