@@ -2,6 +2,7 @@
 
 #include "ghost-file.pb-c.h"
 #include "pipe-data.pb-c.h"
+#include "tcp-stream.pb-c.h"
 
 namespace criu::crit {
 
@@ -23,6 +24,10 @@ size_t extra_len(const img::KindInfo &k, const ProtobufCMessage &m)
 {
 	if (k.extra == Extra::PipeData)
 		return reinterpret_cast<const PipeDataEntry &>(m).bytes;
+	if (k.extra == Extra::TcpStream) {
+		const auto &t = reinterpret_cast<const TcpStreamEntry &>(m);
+		return size_t(t.inq_len) + t.outq_len;
+	}
 	if (k.extra == Extra::GhostFile && m.descriptor == &ghost_chunk_entry__descriptor)
 		return reinterpret_cast<const GhostChunkEntry &>(m).len;
 	return 0;

@@ -416,8 +416,10 @@ void become_task(const RestoreContext &ctx, size_t index, OwnFds own, const Task
 
 	// Files first: the children forked below inherit them, so open files a child shares with
 	// its parent stay shared. Pipes are made once, by the root, for the whole tree.
-	if (!parent)
+	if (!parent) {
 		must(ctx.files.create_pipes(ctx.max_fd));
+		must(ctx.files.create_inet_sockets(ctx.max_fd));
+	}
 	must(plan.fds.install(ctx.files, ctx.opts.shell_job, own.tty, inherited_files(ctx, plan, parent)));
 	must(restore_fs(ctx.files, task));
 	fork_children(ctx, index, own);

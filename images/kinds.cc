@@ -19,7 +19,9 @@
 #include "regfile.pb-c.h"
 #include "remap-file-path.pb-c.h"
 #include "seccomp.pb-c.h"
+#include "sk-inet.pb-c.h"
 #include "stats.pb-c.h"
+#include "tcp-stream.pb-c.h"
 #include "timens.pb-c.h"
 #include "tty.pb-c.h"
 
@@ -90,6 +92,10 @@ constexpr auto kKinds = std::to_array<KindInfo>({
 	 nullptr, true},
 	{Kind::Eventfd, "EVENTFD_FILE", "eventfd.img", 0x44523722, P::Common, X::None, &eventfd_file_entry__descriptor,
 	 nullptr, true},
+	{Kind::InetSk, "INETSK", "inetsk.img", 0x56443851, P::Common, X::None, &inet_sk_entry__descriptor, nullptr,
+	 true},
+	{Kind::TcpStream, "TCP_STREAM", "tcp-stream-%x.img", 0x51465506, P::Common, X::TcpStream,
+	 &tcp_stream_entry__descriptor, nullptr, true},
 	{Kind::StatsDump, "STATS", "stats-dump", 0x57093306, P::Service, X::None, &stats_entry__descriptor, nullptr,
 	 true},
 	{Kind::StatsRestore, "STATS", "stats-restore", 0x57093306, P::Service, X::None, &stats_entry__descriptor,

@@ -44,6 +44,8 @@ enum class Kind : uint16_t {
 	TtyFiles,
 	MemfdInode,
 	Eventfd,
+	InetSk,    // inetsk.img: CRIU's old place for inet sockets (now in files.img)
+	TcpStream, // tcp-stream-<ino>.img: an entry, then the receive and send queues
 	StatsDump,
 	StatsRestore,
 	Cipher,   // ours: the key envelope
@@ -63,6 +65,7 @@ enum class Extra : uint8_t {
 	PipeData,  // entry.bytes raw bytes follow each entry
 	GhostFile, // ghost_file_entry, then the file content (raw, or chunk entries + data)
 	Pagemap,   // first entry is a pagemap_head, the rest pagemap_entry
+	TcpStream, // inq_len + outq_len raw bytes follow the tcp_stream_entry
 };
 
 struct KindInfo {
