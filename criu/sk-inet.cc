@@ -240,6 +240,17 @@ Result<> dump_kind_and_state(int sk, InetSkEntry &e, bool &listen_pending)
 	return {};
 }
 
+// CRIU's images keep TCP_NODELAY and TCP_CORK only for established connections (in
+// tcp-stream-N.img): elsewhere they must be off.
+Result<> check_tcp_opts(int sk)
+{
+	if (TRY(sol_int(sk, IPPROTO_TCP, TCP_NODELAY, "TCP_NODELAY")))
+		return fail(ENOTSUP, "TCP_NODELAY on a socket not connected: not supported (CRIU's images have no place for it)");
+	if (TRY(sol_int(sk, IPPROTO_TCP, TCP_CORK, "TCP_CORK")))
+		return fail(ENOTSUP, "TCP_CORK on a socket not connected: not supported (CRIU's images have no place for it)");
+	return {};
+}
+
 } // namespace
 
 Result<> InetSkDumper::dump(const FdParms &p, uint32_t id, const Options &opts)
@@ -271,13 +282,8 @@ Result<> InetSkDumper::dump(const FdParms &p, uint32_t id, const Options &opts)
 		e.has_v6only = true;
 		e.v6only = TRY(sol_int(sk.get(), IPPROTO_IPV6, IPV6_V6ONLY, "IPV6_V6ONLY")) != 0;
 	}
-	TcpOptsEntry to = TCP_OPTS_ENTRY__INIT;
-	if (tcp) {
-		to.has_nodelay = to.has_cork = true;
-		to.nodelay = TRY(sol_int(sk.get(), IPPROTO_TCP, TCP_NODELAY, "TCP_NODELAY")) != 0;
-		to.cork = TRY(sol_int(sk.get(), IPPROTO_TCP, TCP_CORK, "TCP_CORK")) != 0;
-		e.tcp_opts = &to;
-	}
+	if (tcp && e.state != TCP_ESTABLISHED)
+		TRY_CTX(check_tcp_opts(sk.get()), "{}", p.what());
 	uint32_t how = TRY_CTX(diag_shutdown(int(e.family), int(e.proto), e.ino), "{}", p.what());
 	e.has_shutdown = how != 0;
 	e.shutdown = SkShutdown(how & 3);
@@ -353,7 +359,7 @@ Result<UniqueFd> InetSkTable::create(const Sk &s) const
 	return sk;
 }
 
-// Once every socket exists: connections leave repair mode; shutdown, TCP options, file flags.
+// Once every socket exists: connections leave repair mode; shutdown, file flags.
 Result<> InetSkTable::finish(const Sk &s) const
 {
 	const InetSkEntry &e = *s.e;
@@ -364,12 +370,6 @@ Result<> InetSkTable::finish(const Sk &s) const
 		if (setsockopt(sk, SOL_SOCKET, SO_REUSEADDR, &reuse, sizeof(reuse)) < 0)
 			return fail_errno("can't set SO_REUSEADDR");
 		TRY(restore_tcp_unsent(sk, s.stream));
-	}
-	if (e.tcp_opts) {
-		int nodelay = e.tcp_opts->nodelay, cork = e.tcp_opts->cork;
-		if (setsockopt(sk, IPPROTO_TCP, TCP_NODELAY, &nodelay, sizeof(int)) < 0 ||
-		    setsockopt(sk, IPPROTO_TCP, TCP_CORK, &cork, sizeof(int)) < 0)
-			return fail_errno("can't set TCP_NODELAY/TCP_CORK");
 	}
 	if (e.has_shutdown && e.shutdown != SK_SHUTDOWN__NONE) {
 		int how = e.shutdown == SK_SHUTDOWN__BOTH ? SHUT_RDWR : e.shutdown == SK_SHUTDOWN__READ ? SHUT_RD : SHUT_WR;

@@ -137,6 +137,9 @@ Result<TcpStream> dump_tcp_stream(int sk)
 	e.mss_clamp = TRY(get_int(sk, TCP_MAXSEG, "TCP_MAXSEG"));
 	e.has_timestamp = true;
 	e.timestamp = TRY(get_int(sk, TCP_TIMESTAMP, "TCP_TIMESTAMP"));
+	e.has_nodelay = e.has_cork = true;
+	e.nodelay = TRY(get_int(sk, TCP_NODELAY, "TCP_NODELAY")) != 0;
+	e.cork = TRY(get_int(sk, TCP_CORK, "TCP_CORK")) != 0;
 	TRY(dump_window(sk, e));
 	pr_info("queues: in {} bytes (seq {}), out {} bytes (seq {}, {} unsent), options {:#x}", e.inq_len,
 		e.inq_seq, e.outq_len, e.outq_seq, e.unsq_len, e.opt_mask);
@@ -194,6 +197,8 @@ Result<> restore_tcp_conn(int sk, const TcpStream &s)
 
 Result<> restore_tcp_unsent(int sk, const TcpStream &s)
 {
+	TRY(set_int(sk, TCP_NODELAY, s.e.nodelay, "TCP_NODELAY"));
+	TRY(set_int(sk, TCP_CORK, s.e.cork, "TCP_CORK"));
 	uint32_t unsent = s.e.has_unsq_len ? s.e.unsq_len : 0;
 	return push_queue(sk, TCP_NO_QUEUE, s.outq.data() + (s.outq.size() - unsent), unsent);
 }

@@ -3,14 +3,15 @@
 //               state (TCP_LISTEN, TCP_ESTABLISHED, TCP_CLOSE as the kernel says; a connected UDP
 //               socket is ESTABLISHED), src/dst address (1 or 4 words, as in in_addr/in6_addr)
 //               and port, flags (file flags), backlog (listeners), fown, opts (SkOptsEntry, see
-//               sk-opts.h), v6only (IPv6), shutdown, tcp_opts {nodelay, cork} (TCP)}}.
+//               sk-opts.h), v6only (IPv6), shutdown}}.
 //   tcp-stream-<ino>.img  of each established connection (--tcp-established; see sk-tcp.h).
 // Dump looks at criu's own copy of the socket (pidfd_getfd): getsockname/getpeername, TCP_INFO
 // (state; for a listener tcpi_sacked is its backlog and tcpi_unacked the connections not
 // accepted yet), getsockopt, sock_diag for the shutdown state. Refused: other protocols
 // (raw, UDP-Lite, SCTP...), TCP states other than closed/listening/established, listeners
 // with connections not accepted yet, established connections without --tcp-established
-// (CRIU's wording), attached socket filters.
+// (CRIU's wording), attached socket filters, TCP_NODELAY/TCP_CORK on TCP sockets not connected
+// (CRIU's images keep them only in tcp-stream-N.img).
 // Restore makes every socket of the checkpoint once, in the root task before it forks (like
 // pipes, see pipes.h): listeners first (options, bind, listen), then the others (bind, connect;
 // established TCP through TCP_REPAIR), then every established connection leaves repair mode,

@@ -1,8 +1,8 @@
 // Established TCP connections, through TCP_REPAIR (--tcp-established), as CRIU does.
 //   tcp-stream-<ino>.img  TcpStreamEntry {inq_len, inq_seq = rcv_nxt, outq_len, outq_seq = write_seq,
 //                         unsq_len = the part of the send queue never sent, opt_mask (TCPI_OPT_*),
-//                         snd_wscale, rcv_wscale, mss_clamp, timestamp, the TCP_REPAIR_WINDOW
-//                         values}, then inq_len bytes of the receive queue and outq_len bytes of the
+//                         snd_wscale, rcv_wscale, mss_clamp, timestamp, nodelay, cork, the
+//                         TCP_REPAIR_WINDOW values}, then inq_len bytes of the receive queue and outq_len bytes of the
 //                         send queue (both read with MSG_PEEK from the selected repair queue).
 // Dump puts the socket in repair mode and leaves it so: a socket in repair mode that is closed
 // sends nothing (no FIN, no RST), so the peer never learns that the task died. Restore makes
@@ -39,7 +39,8 @@ struct TcpStream {
 [[nodiscard]] Result<> restore_tcp_seqs(int sk, const TcpStream &s);
 // After connect(): options, queues (the part already sent), timestamp and window.
 [[nodiscard]] Result<> restore_tcp_conn(int sk, const TcpStream &s);
-// After repair is off: sends what the task had written but TCP had not sent yet.
+// After repair is off: TCP_NODELAY, TCP_CORK, then sends what the task had written but TCP had
+// not sent yet.
 [[nodiscard]] Result<> restore_tcp_unsent(int sk, const TcpStream &s);
 
 } // namespace criu

@@ -116,7 +116,6 @@ int main(int argc, char **argv)
 	    setsockopt(l4, SOL_SOCKET, SO_RCVLOWAT, &lowat, sizeof(lowat)) ||
 	    setsockopt(l4, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) ||
 	    setsockopt(l4, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) ||
-	    setsockopt(l4, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) ||
 	    setsockopt(l6, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) || fcntl(l6, F_SETFL, O_NONBLOCK))
 		setup_fail("setsockopt");
 	p4 = port_of(l4), p6 = port_of(l6), pd = port_of(ld), pb = port_of(bd);
@@ -148,7 +147,8 @@ int main(int argc, char **argv)
 	check(opt(l6, IPPROTO_IPV6, IPV6_V6ONLY) == 1 && opt(ld, IPPROTO_IPV6, IPV6_V6ONLY) == 0, "v6only lost");
 	check(opt(l4, SOL_SOCKET, SO_KEEPALIVE) == 1 && opt(l4, SOL_SOCKET, SO_RCVBUF) == rcvbuf &&
 		      opt(l4, SOL_SOCKET, SO_PRIORITY) == prio && opt(l4, SOL_SOCKET, SO_RCVLOWAT) == lowat &&
-		      opt(l4, SOL_SOCKET, SO_MARK) == mark && opt(l4, IPPROTO_TCP, TCP_NODELAY) == 1,
+		      opt(l4, SOL_SOCKET, SO_MARK) == mark &&
+		      opt(l4, IPPROTO_TCP, TCP_NODELAY) == 0,
 	      "options lost: rcvbuf %d (want %d)", opt(l4, SOL_SOCKET, SO_RCVBUF), rcvbuf);
 	len = sizeof(lg);
 	check(getsockopt(l4, SOL_SOCKET, SO_LINGER, &lg, &len) == 0 && lg.l_onoff && lg.l_linger == 9, "linger lost");
