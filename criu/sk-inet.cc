@@ -8,8 +8,10 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <linux/sock_diag.h>
+#include <linux/sockios.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/xattr.h>
@@ -169,6 +171,8 @@ bool is_any(const uint32_t *words, size_t n)
 
 std::string addr_str(uint32_t family, const uint32_t *words, size_t n, uint32_t port)
 {
+	if (n == 0)
+		return "-";
 	char buf[INET6_ADDRSTRLEN] = "?";
 	if ((family == AF_INET && n >= 1) || (family == AF_INET6 && n >= 4))
 		inet_ntop(int(family), words, buf, sizeof(buf));
@@ -264,8 +268,12 @@ Result<> InetSkDumper::dump(const FdParms &p, uint32_t id, const Options &opts)
 	TRY_CTX(dump_kind_and_state(sk.get(), e, pending), "{}", p.what());
 	Addr src = TRY_CTX(sock_name(sk.get(), false), "{}", p.what());
 	Addr dst = TRY_CTX(sock_name(sk.get(), true), "{}", p.what());
-	if (e.proto == IPPROTO_UDP)
+	if (e.proto == IPPROTO_UDP) {
 		e.state = dst.n && dst.port ? TCP_ESTABLISHED : TCP_CLOSE;
+		// As CRIU: datagrams are allowed to get lost, and there is no image for them.
+		if (int queued = 0; ioctl(sk.get(), SIOCINQ, &queued) == 0 && queued > 0)
+			pr_warn("{}: the datagrams queued on this UDP socket are not kept", p.what());
+	}
 	if (pending)
 		return fail(ENOTSUP, "{}: listening socket {} has connections not accepted yet: not supported",
 			    p.what(), addr_str(e.family, src.words, src.n, src.port));

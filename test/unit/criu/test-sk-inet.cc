@@ -177,3 +177,26 @@ TEST_CASE("an established connection without --tcp-established is refused", "[sk
 	REQUIRE_FALSE(r.has_value());
 	CHECK_THAT(r.error().describe(), Catch::Contains("consider using --tcp-established"));
 }
+
+TEST_CASE("a listener with connections not accepted yet is refused", "[sk-inet]")
+{
+	Victim v([] {
+		int l = socket(AF_INET6, SOCK_STREAM, 0), c = socket(AF_INET6, SOCK_STREAM, 0);
+		sockaddr_in6 a{};
+		a.sin6_family = AF_INET6;
+		a.sin6_addr = in6addr_loopback;
+		socklen_t len = sizeof(a);
+		if (bind(l, (sockaddr *)&a, sizeof(a)) || listen(l, 4) || getsockname(l, (sockaddr *)&a, &len) ||
+		    connect(c, (sockaddr *)&a, len))
+			_exit(3);
+		close(c);
+	});
+	TempDir tmp;
+	ImageDir dir = must(ImageDir::create(tmp.path()));
+	FilesDumper files = must(FilesDumper::create(dir));
+	Options opts;
+	opts.tcp_established = true;
+	auto r = files.dump_fds(v.pid, 1, opts);
+	REQUIRE_FALSE(r.has_value());
+	CHECK_THAT(r.error().describe(), Catch::Contains("connections not accepted yet"));
+}
