@@ -1,11 +1,12 @@
 /* socket-udp: UDP sockets over IPv4 and IPv6: bound, connected (to another of the test's
- * sockets), unbound, with SO_BROADCAST and O_NONBLOCK. After restore the addresses, peers and
+ * sockets), unbound, shut down for writing, with SO_BROADCAST and O_NONBLOCK. After restore the addresses, peers and
  * options are the same and datagrams go both ways. */
 #include "zdtmtst.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -65,7 +66,7 @@ static int ping(int a, int b)
 int main(int argc, char **argv)
 {
 	struct sockaddr_storage name[4], peer[2], now;
-	int s4 = 0, c4, s6, c6, un, one = 1, i;
+	int s4 = 0, c4, s6, c6, un, sh, one = 1, i;
 	int sks[4];
 
 	test_init(argc, argv);
@@ -73,6 +74,10 @@ int main(int argc, char **argv)
 	connect_to(c4, s4);
 	connect_to(c6, s6);
 	un = socket(AF_INET, SOCK_DGRAM, 0);
+	sh = bound(AF_INET);
+	connect_to(sh, s4);
+	if (shutdown(sh, SHUT_WR))
+		setup_fail("shutdown");
 	if (un < 0 || setsockopt(s4, SOL_SOCKET, SO_BROADCAST, &one, sizeof(one)) || fcntl(s6, F_SETFL, O_NONBLOCK))
 		setup_fail("setup");
 	sks[0] = s4, sks[1] = c4, sks[2] = s6, sks[3] = c6;
@@ -96,6 +101,8 @@ int main(int argc, char **argv)
 		check(getsockopt(s4, SOL_SOCKET, SO_BROADCAST, &v, &len) == 0 && v == 1, "SO_BROADCAST lost");
 	}
 	check(fcntl(s6, F_GETFL) & O_NONBLOCK, "O_NONBLOCK lost");
+	signal(SIGPIPE, SIG_IGN);
+	check(send(sh, "x", 1, 0) < 0 && errno == EPIPE, "shutdown(SHUT_WR) lost");
 	check(ping(c4, s4) == 0, "IPv4 datagrams do not flow");
 	check(ping(c6, s6) == 0, "IPv6 datagrams do not flow");
 	pass();
