@@ -322,11 +322,10 @@ Result<> InetSkDumper::dump_established(const FdParms &p, int sk, uint32_t ino, 
 
 void InetSkDumper::finish(bool tasks_killed)
 {
-	for (UniqueFd &sk : repaired_)
-		if (!tasks_killed) {
+	if (!tasks_killed)
+		for (UniqueFd &sk : repaired_)
 			if (auto r = tcp_repair(sk.get(), TCP_REPAIR_OFF); !r)
 				pr_warn("a connection stays in repair mode: {}", r.error().describe());
-		}
 	repaired_.clear();
 }
 
