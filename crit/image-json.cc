@@ -3,6 +3,7 @@
 #include "ghost-file.pb-c.h"
 #include "pipe-data.pb-c.h"
 #include "sk-packet.pb-c.h"
+#include "tcp-stream.pb-c.h"
 
 namespace criu::crit {
 
@@ -26,6 +27,10 @@ size_t extra_len(const img::KindInfo &k, const ProtobufCMessage &m)
 		return reinterpret_cast<const PipeDataEntry &>(m).bytes;
 	if (k.extra == Extra::SkPacket)
 		return reinterpret_cast<const SkPacketEntry &>(m).length;
+	if (k.extra == Extra::TcpStream) {
+		const auto &t = reinterpret_cast<const TcpStreamEntry &>(m);
+		return size_t(t.inq_len) + t.outq_len;
+	}
 	if (k.extra == Extra::GhostFile && m.descriptor == &ghost_chunk_entry__descriptor)
 		return reinterpret_cast<const GhostChunkEntry &>(m).len;
 	return 0;
@@ -35,6 +40,29 @@ bool ghost_without_chunks(const img::KindInfo &k, const ProtobufCMessage &m)
 {
 	return k.extra == Extra::GhostFile && m.descriptor == &ghost_file_entry__descriptor &&
 	       !reinterpret_cast<const GhostFileEntry &>(m).chunks;
+}
+
+// The queues of a tcp-stream image as CRIU's crit shows them: {"inq": base64, "outq": base64}.
+Result<Json> tcp_queues_to_json(ImageReader &r, const TcpStreamEntry &t)
+{
+	Bytes inq(t.inq_len), outq(t.outq_len);
+	TRY(r.read_raw(inq));
+	TRY(r.read_raw(outq));
+	Json q = Json::object();
+	q["inq"] = base64_encode(inq);
+	q["outq"] = base64_encode(outq);
+	return q;
+}
+
+// Back to one base64 string of both queues, as the other kinds' extra.
+Result<std::string> tcp_queues_from_json(const Json &q)
+{
+	if (!q.contains("inq") || !q.contains("outq"))
+		return fail(EINVAL, "extra of a tcp stream needs \"inq\" and \"outq\"");
+	Bytes all = TRY(base64_decode(q["inq"].get<std::string>()));
+	Bytes outq = TRY(base64_decode(q["outq"].get<std::string>()));
+	all.insert(all.end(), outq.begin(), outq.end());
+	return base64_encode(all);
 }
 
 } // namespace
@@ -50,7 +78,9 @@ Result<Json> decode_image(ImageReader &r)
 		if (!msg)
 			break;
 		Json e = message_to_json(**msg);
-		if (size_t n = extra_len(k, **msg)) {
+		if (k.extra == Extra::TcpStream) {
+			e["extra"] = TRY(tcp_queues_to_json(r, reinterpret_cast<const TcpStreamEntry &>(**msg)));
+		} else if (size_t n = extra_len(k, **msg)) {
 			Bytes data(n);
 			TRY(r.read_raw(data));
 			e["extra"] = base64_encode(data);
@@ -90,7 +120,10 @@ Result<> encode_image(const Json &j, BorrowedFd dir, const std::string &name)
 	for (const Json &e : j["entries"]) {
 		Json fields = e;
 		std::string extra;
-		if (fields.is_object() && fields.contains("extra")) {
+		if (fields.is_object() && fields.contains("extra") && fields["extra"].is_object()) {
+			extra = TRY_CTX(tcp_queues_from_json(fields["extra"]), "{}: entry {}", name, i);
+			fields.erase("extra");
+		} else if (fields.is_object() && fields.contains("extra")) {
 			extra = fields["extra"].get<std::string>();
 			fields.erase("extra");
 		}

@@ -349,8 +349,10 @@ Result<> dump_tree(const Options &opts)
 	TRY(dump_stats(dir, tasks.front().arena, t, mem));
 	TRY(dump_inventory(dir, tasks.front().arena, root_ids));
 	TRY(run_action_scripts(opts, ScriptAction::PostDump, pid)); // a failure leaves the tasks running
-	if (!opts.leave_running)
+	if (!opts.leave_running) {
 		TRY(finish_tree(tree, false));
+		files.tasks_killed();
+	}
 	return {};
 }
 

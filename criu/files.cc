@@ -26,6 +26,7 @@
 #include "pipes.h"
 #include "regfile.pb-c.h"
 #include "sk-unix.h"
+#include "sk-inet.h"
 #include "tty.pb-c.h"
 
 namespace criu {
@@ -102,6 +103,7 @@ struct FdDumpCtx {
 	MemfdDumper &memfd;
 	PipeDumper &pipes;
 	UnixSkDumper &unix_sk;
+	InetSkDumper &inet;
 	uint32_t &next_id;
 	const Options &opts;
 };
@@ -143,6 +145,7 @@ bool sock_proto_is(const FdParms &p, std::string_view name)
 	ssize_t n = S_ISSOCK(p.st.st_mode) ? getxattr(p.proc_path.c_str(), "system.sockprotoname", buf, sizeof(buf)) : -1;
 	return n > 0 && std::string_view(buf, strnlen(buf, size_t(n))).starts_with(name);
 }
+Result<> dump_inet_fd(FdDumpCtx &c, const FdParms &p, uint32_t id) { return c.inet.dump(p, id, c.opts); }
 
 // --shell-job: the task keeps using the terminal criu runs on; see files.h.
 Result<> dump_shell_tty(FdDumpCtx &c, const FdParms &p, uint32_t id)
@@ -179,6 +182,8 @@ const FdKind kFdKinds[] = {
 	{"pipe", [](const FdParms &p) { return link_starts(p, "pipe:"); }, FD_TYPES__PIPE, dump_pipe_fd},
 	{"fifo", [](const FdParms &p) { return S_ISFIFO(p.st.st_mode); }, FD_TYPES__FIFO, nullptr},
 	{"unix socket", [](const FdParms &p) { return sock_proto_is(p, "UNIX"); }, FD_TYPES__UNIXSK, dump_unix_sk_fd},
+	{"inet socket", [](const FdParms &p) { return S_ISSOCK(p.st.st_mode) && is_inet_socket(p); }, FD_TYPES__INETSK,
+	 dump_inet_fd},
 	{"socket", [](const FdParms &p) { return S_ISSOCK(p.st.st_mode); }, FD_TYPES__UND, nullptr},
 	{"anon inode", [](const FdParms &p) { return link_starts(p, "anon_inode:"); }, FD_TYPES__UND, nullptr},
 	{"character device", [](const FdParms &p) { return S_ISCHR(p.st.st_mode); }, FD_TYPES__UND, nullptr},
@@ -205,7 +210,8 @@ bool same_file(pid_t pid1, int fd1, pid_t pid2, int fd2)
 FilesDumper::FilesDumper(ImageDir &dir, std::unique_ptr<ImageWriter> files)
 	: dir_(&dir), files_(std::move(files)), reg_(std::make_unique<RegFileDumper>(dir, *files_)),
 	  memfd_(std::make_unique<MemfdDumper>(dir, *files_)), pipes_(std::make_unique<PipeDumper>(dir, *files_)),
-	  unix_(std::make_unique<UnixSkDumper>(dir, *files_))
+	  unix_(std::make_unique<UnixSkDumper>(dir, *files_)),
+	  inet_(std::make_unique<InetSkDumper>(dir, *files_))
 {
 }
 FilesDumper::FilesDumper(FilesDumper &&) noexcept = default;
@@ -219,6 +225,8 @@ Result<FilesDumper> FilesDumper::create(ImageDir &dir)
 }
 
 void FilesDumper::set_ghost_limit(uint64_t bytes) { reg_->set_ghost_limit(bytes); }
+
+void FilesDumper::tasks_killed() { inet_->finish(true); }
 
 Result<uint32_t> FilesDumper::dump_path_file(FdParms &p)
 {
@@ -282,7 +290,7 @@ Result<std::pair<uint32_t, uint32_t>> FilesDumper::dump_one_fd(FdParms &p, const
 		return std::make_pair(d->id, d->type);
 	}
 	uint32_t id = next_id_++;
-	FdDumpCtx c{*files_, *reg_, *memfd_, *pipes_, *unix_, next_id_, opts};
+	FdDumpCtx c{*files_, *reg_, *memfd_, *pipes_, *unix_, *inet_, next_id_, opts};
 	TRY(k->dump(c, p, id));
 	dumped_.push_back({p.pid, p.fd, uint64_t(p.st.st_dev), uint64_t(p.st.st_ino), id, uint32_t(k->type)});
 	return std::make_pair(id, uint32_t(k->type));
@@ -336,6 +344,8 @@ Result<FileTable> FileTable::load(ImageDir &dir)
 			return fail(EINVAL, "{}: PIPE file {:#x} without a matching pipe entry", r.name(), fe->id);
 		if (fe->type == FD_TYPES__UNIXSK && (!fe->usk || fe->usk->id != fe->id))
 			return fail(EINVAL, "{}: UNIXSK file {:#x} without a matching usk entry", r.name(), fe->id);
+		if (fe->type == FD_TYPES__INETSK && (!fe->isk || fe->isk->id != fe->id))
+			return fail(EINVAL, "{}: INETSK file {:#x} without a matching isk entry", r.name(), fe->id);
 		uint32_t id = fe->id;
 		if (!t.entries_.emplace(id, std::move(*m)).second)
 			return fail(EINVAL, "{}: file id {:#x} appears twice", r.name(), id);
@@ -350,6 +360,11 @@ Result<FileTable> FileTable::load(ImageDir &dir)
 	for (const auto &[id, m] : t.entries_)
 		if (const auto *fe = pb_cast<FileEntry>(m); fe->type == FD_TYPES__UNIXSK)
 			t.unix_->add(*fe->usk);
+	t.inet_ = std::make_unique<InetSkTable>();
+	for (const auto &[id, m] : t.entries_)
+		if (const auto *fe = pb_cast<FileEntry>(m); fe->type == FD_TYPES__INETSK)
+			t.inet_->add(*fe->isk);
+	TRY(t.inet_->load_streams(dir));
 	for (const auto &[id, m] : t.entries_)
 		if (const auto *fe = pb_cast<FileEntry>(m); fe->type == FD_TYPES__MEMFD)
 			TRY_CTX(t.memfd_->check(*fe->memfd), "files.img");
@@ -389,6 +404,16 @@ Result<> FileTable::create_pipes(int above) const
 }
 
 Result<UniqueFd> FileTable::open_unix_sk(uint32_t id) const { return unix_->open(id); }
+
+Result<> FileTable::create_inet_sockets(int above) const { return inet_->create_all(above); }
+
+Result<UniqueFd> FileTable::open_inet(uint32_t id) const
+{
+	auto it = entries_.find(id);
+	if (it == entries_.end() || pb_cast<FileEntry>(it->second)->type != FD_TYPES__INETSK)
+		return fail(ENOENT, "files.img: no inet socket with id {:#x}", id);
+	return inet_->open(*pb_cast<FileEntry>(it->second)->isk);
+}
 
 Result<UniqueFd> FileTable::open_pipe(uint32_t id) const
 {
@@ -438,6 +463,9 @@ Result<> FdPlan::install_one(const FileTable &files, const Fd &e, std::map<uint3
 		from = own.get();
 	} else if (e.type == FD_TYPES__UNIXSK) {
 		own = TRY(files.open_unix_sk(e.id));
+		from = own.get();
+	} else if (e.type == FD_TYPES__INETSK) {
+		own = TRY(files.open_inet(e.id));
 		from = own.get();
 	} else if (e.type == FD_TYPES__TTY) {
 		if (!shell_job)

@@ -68,7 +68,8 @@ Result<> verify_image(ImageDir &dir, const std::string &name)
 {
 	ImageReader r = TRY(dir.open_image_file(name));
 	if (r.kind().extra == img::Extra::PipeData || r.kind().extra == img::Extra::GhostFile ||
-	    r.kind().extra == img::Extra::SkPacket)
+	    r.kind().extra == img::Extra::SkPacket ||
+	    r.kind().extra == img::Extra::TcpStream)
 		return {}; // read in full where they are used
 	const ProtobufCMessageDescriptor *first = r.kind().head_desc;
 	while (TRY(r.read(first)))

@@ -465,6 +465,7 @@ void become_task(const RestoreContext &ctx, size_t index, OwnFds own, const Task
 	// its parent stay shared. Pipes and shared memory are made once, by the root, for the tree.
 	if (!parent) {
 		must(ctx.files.create_pipes(ctx.max_fd));
+		must(ctx.files.create_inet_sockets(ctx.max_fd));
 		must(ctx.shmem.create_all(ctx.dir, ctx.max_fd));
 	}
 	must(plan.fds.install(ctx.files, ctx.opts.shell_job, own.tty, inherited_files(ctx, plan, parent)));

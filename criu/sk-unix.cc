@@ -167,7 +167,7 @@ struct UnixSkDumper::Sk {
 	std::string what; // "fd 3 of 42"
 	uint32_t id = 0, flags = 0, uflags = 0, backlog = 0, peer = 0;
 	UnixDiag d;
-	SkOpts opts;
+	std::unique_ptr<SkOptsHolder> opts;
 	bool deleted = false, has_perms = false;
 	FilePermsEntry perms = FILE_PERMS_ENTRY__INIT;
 };
@@ -255,8 +255,9 @@ Result<> UnixSkDumper::check_peer(Sk &s, uint32_t &next_id)
 	e->uflags = kUskExtern;
 	e->d = it->second;
 	e->d.peer = 0;
-	e->opts.entry.so_sndbuf = s.opts.entry.so_sndbuf;
-	e->opts.entry.so_rcvbuf = s.opts.entry.so_rcvbuf;
+	e->opts = std::make_unique<SkOptsHolder>();
+	e->opts->e.so_sndbuf = s.opts->e.so_sndbuf;
+	e->opts->e.so_rcvbuf = s.opts->e.so_rcvbuf;
 	pr_info("{}: external peer {:#x} ({}), reconnected at restore\n", s.what, s.peer, printable(e->d.name));
 	sks_[s.peer] = std::move(e);
 	return {};
@@ -281,7 +282,7 @@ Result<> UnixSkDumper::close(uint32_t &next_id)
 		ue.backlog = s->backlog;
 		ue.peer = s->peer;
 		ue.fown = &fown;
-		ue.opts = &s->opts.entry;
+		ue.opts = &s->opts->e;
 		ue.name.data = reinterpret_cast<uint8_t *>(s->d.name.data());
 		ue.name.len = s->d.name.size();
 		ue.has_shutdown = s->d.shutdown != 0;
@@ -305,12 +306,14 @@ Result<> UnixSkDumper::close(uint32_t &next_id)
 
 namespace criu {
 
+const SkOptsEntry kNoOpts = SK_OPTS_ENTRY__INIT;
+
 struct UnixSkTable::Sk {
 	uint32_t id, ino, type, state, flags, uflags, backlog, peer, shutdown;
 	std::string name;
 	bool deleted;
 	std::optional<FilePermsEntry> perms;
-	SkOpts opts;
+	SkOptsEntry opts; // so_bound_dev and filters cleared: they point into the image
 	mutable UniqueFd fd;
 	mutable UniqueFd orphan; // the other end made for a connection whose peer was closed
 	mutable bool made = false;
@@ -337,16 +340,16 @@ void UnixSkTable::add(const UnixSkEntry &e)
 	*s = Sk{e.id, e.ino, e.type, e.state, e.flags, e.uflags, e.backlog, e.peer,
 		e.has_shutdown ? uint32_t(e.shutdown) : 0u, std::string(reinterpret_cast<const char *>(e.name.data),
 									 e.name.len),
-		e.has_deleted && e.deleted, std::nullopt, SkOpts{}, UniqueFd(), UniqueFd(), false};
+		e.has_deleted && e.deleted, std::nullopt, kNoOpts, UniqueFd(), UniqueFd(), false};
 	if (!s->name.empty() && s->name[0] != '\0')
 		s->name.resize(strnlen(s->name.c_str(), s->name.size()));
 	if (e.file_perms)
 		s->perms = *e.file_perms;
 	if (e.opts) {
-		s->opts.entry = *e.opts;
-		s->opts.entry.so_bound_dev = nullptr;
-		s->opts.entry.n_so_filter = 0;
-		s->opts.entry.so_filter = nullptr;
+		s->opts = *e.opts;
+		s->opts.so_bound_dev = nullptr;
+		s->opts.n_so_filter = 0;
+		s->opts.so_filter = nullptr;
 	}
 	ino_of_[e.id] = e.ino;
 	order_.push_back(e.ino);
@@ -552,8 +555,8 @@ Result<> UnixSkTable::finish_all(int above) const
 		if (s.type == SOCK_DGRAM && s.peer && p == by_ino_.end())
 			return fail(EINVAL, "{}: its peer {:#x} is not in the checkpoint", s.what(), s.peer);
 		s.orphan.reset();
-		if (s.opts.entry.so_sndbuf)
-			TRY_CTX(restore_sk_opts(s.fd.get(), s.opts.entry), "{}", s.what());
+		if (s.opts.so_sndbuf)
+			TRY_CTX(restore_sk_opts(s.fd.get(), s.opts), "{}", s.what());
 		static constexpr int kHow[] = {-1, SHUT_RD, SHUT_WR, SHUT_RDWR};
 		if ((s.shutdown & 3) && shutdown(s.fd.get(), kHow[s.shutdown & 3]) < 0)
 			return fail_errno("{}: can't shut it down ({})", s.what(), s.shutdown);

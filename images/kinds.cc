@@ -20,7 +20,9 @@
 #include "remap-file-path.pb-c.h"
 #include "seccomp.pb-c.h"
 #include "sk-packet.pb-c.h"
+#include "sk-inet.pb-c.h"
 #include "stats.pb-c.h"
+#include "tcp-stream.pb-c.h"
 #include "timens.pb-c.h"
 #include "tty.pb-c.h"
 
@@ -93,6 +95,10 @@ constexpr auto kKinds = std::to_array<KindInfo>({
 	 nullptr, true},
 	{Kind::SkQueues, "SK_QUEUES", "sk-queues.img", 0x56264026, P::Common, X::SkPacket, &sk_packet_entry__descriptor,
 	 nullptr, true},
+	{Kind::InetSk, "INETSK", "inetsk.img", 0x56443851, P::Common, X::None, &inet_sk_entry__descriptor, nullptr,
+	 true},
+	{Kind::TcpStream, "TCP_STREAM", "tcp-stream-%x.img", 0x51465506, P::Common, X::TcpStream,
+	 &tcp_stream_entry__descriptor, nullptr, true},
 	{Kind::StatsDump, "STATS", "stats-dump", 0x57093306, P::Service, X::None, &stats_entry__descriptor, nullptr,
 	 true},
 	{Kind::StatsRestore, "STATS", "stats-restore", 0x57093306, P::Service, X::None, &stats_entry__descriptor,

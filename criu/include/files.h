@@ -21,7 +21,8 @@
 //
 // memfds (FileEntry type MEMFD, memfd.img) live in memfd.cc; see memfd.h. Pipes (FileEntry type
 // PIPE, pipes-data.img) in pipes.cc; see pipes.h. Unix sockets (FileEntry type UNIXSK,
-// sk-queues.img) in sk-unix.cc; see sk-unix.h.
+// sk-queues.img) in sk-unix.cc; see sk-unix.h. TCP/UDP sockets (FileEntry type INETSK,
+// tcp-stream-N.img) in sk-inet.cc and sk-tcp.cc; see sk-inet.h.
 #pragma once
 
 #include <sys/types.h>
@@ -51,6 +52,8 @@ class PipeDumper;
 class PipeTable;
 class UnixSkDumper;
 class UnixSkTable;
+class InetSkDumper;
+class InetSkTable;
 
 class FilesDumper {
 public:
@@ -68,6 +71,9 @@ public:
 	[[nodiscard]] Result<> dump_fds(pid_t pid, uint32_t files_id, const Options &opts);
 	// Closes files.img and the ghost/remap images. Images not closed are incomplete.
 	[[nodiscard]] Result<> close();
+
+	// The dumped tasks are dead: TCP connections stay in repair mode as they go (see sk-inet.h).
+	void tasks_killed();
 
 	// CRIU's --ghost-limit (bytes allocated to a deleted file); 1 MiB by default.
 	void set_ghost_limit(uint64_t bytes);
@@ -97,6 +103,7 @@ private:
 	std::unique_ptr<MemfdDumper> memfd_;
 	std::unique_ptr<PipeDumper> pipes_;
 	std::unique_ptr<UnixSkDumper> unix_;
+	std::unique_ptr<InetSkDumper> inet_;
 	uint32_t next_id_ = 1;
 	std::vector<DumpedFd> dumped_;
 	std::map<std::tuple<uint64_t, uint64_t, uint32_t>, uint32_t> by_path_; // (dev, ino, flags) -> id
@@ -116,6 +123,10 @@ public:
 	// Creates every pipe and unix socket of the checkpoint on hidden fds above `above`; done
 	// once, in the root task before it forks, so that every task has them (see pipes.h, sk-unix.h).
 	[[nodiscard]] Result<> create_pipes(int above) const;
+	// Creates every TCP/UDP socket likewise (see sk-inet.h).
+	[[nodiscard]] Result<> create_inet_sockets(int above) const;
+	// A new fd of INETSK entry id (the socket create_inet_sockets made).
+	[[nodiscard]] Result<UniqueFd> open_inet(uint32_t id) const;
 	// A new open file of PIPE entry id's end of its pipe.
 	[[nodiscard]] Result<UniqueFd> open_pipe(uint32_t id) const;
 	// A new fd of UNIXSK entry id's socket.
@@ -137,6 +148,7 @@ private:
 	std::unique_ptr<MemfdTable> memfd_;
 	std::unique_ptr<PipeTable> pipes_;
 	std::unique_ptr<UnixSkTable> unix_;
+	std::unique_ptr<InetSkTable> inet_;
 };
 
 // One task's fd table, for restore.

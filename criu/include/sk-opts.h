@@ -1,27 +1,33 @@
-// Socket options common to every socket kind (SkOptsEntry in sk-opts.proto, CRIU's fields),
-// read from a socket with getsockopt and put back with setsockopt. Unix and inet sockets embed
-// the entry in their own (UnixSkEntry.opts, InetSkEntry.opts).
-//
-// Written: so_sndbuf, so_rcvbuf (as SO_SNDBUF/SO_RCVBUF report them: twice what was asked),
-// the send and receive timeouts, reuseaddr, reuseport, so_priority, so_rcvlowat, so_mark,
-// so_passcred, so_passsec, so_dontroute, so_broadcast, so_keepalive, so_oobinline and
-// so_linger (l_linger when SO_LINGER is on). Not handled: so_bound_dev, so_filter (a socket
-// with SO_ATTACH_FILTER still dumps; the filter is lost), so_buf_lock.
+// Socket options common to every socket kind (SkOptsEntry in sk-opts.proto, as CRIU records
+// them): buffer sizes and their lock, send/receive timeouts, SO_REUSEADDR, SO_REUSEPORT,
+// SO_KEEPALIVE (+ TCP_KEEPCNT/IDLE/INTVL for TCP), SO_PRIORITY, SO_RCVLOWAT, SO_MARK,
+// SO_BROADCAST, SO_PASSCRED, SO_PASSSEC, SO_DONTROUTE, SO_NO_CHECK, SO_OOBINLINE, SO_LINGER
+// (so_linger: the linger time when on, absent when off) and SO_BINDTODEVICE.
+// Buffer sizes are what getsockopt says (twice what was asked); restore asks for half of it
+// with SO_SNDBUFFORCE/SO_RCVBUFFORCE, then puts the lock back. Attached socket filters are refused.
 #pragma once
+
+#include <memory>
+#include <string>
 
 #include "common/result.h"
 #include "sk-opts.pb-c.h"
 
 namespace criu {
 
-// An SkOptsEntry that owns nothing (only scalars are set): copy it, point an entry at it.
-struct SkOpts {
-	SkOptsEntry entry = SK_OPTS_ENTRY__INIT;
+// An SkOptsEntry and the storage its strings point to.
+struct SkOptsHolder {
+	SkOptsEntry e = SK_OPTS_ENTRY__INIT;
+	std::string bound_dev;
+
+	SkOptsHolder() = default;
+	SkOptsHolder(const SkOptsHolder &) = delete;
+	SkOptsHolder &operator=(const SkOptsHolder &) = delete;
 };
 
-[[nodiscard]] Result<SkOpts> dump_sk_opts(int sk);
-// Buffer sizes go through SO_SNDBUFFORCE/SO_RCVBUFFORCE (criu is root), halved as the kernel
-// doubles them.
-[[nodiscard]] Result<> restore_sk_opts(int sk, const SkOptsEntry &e);
+// Reads the options of socket sk (criu's own copy of the target's socket).
+[[nodiscard]] Result<std::unique_ptr<SkOptsHolder>> dump_sk_opts(int sk);
+// Sets them on sk.
+[[nodiscard]] Result<> restore_sk_opts(int sk, const SkOptsEntry &soe);
 
 } // namespace criu

@@ -45,6 +45,8 @@ enum class Kind : uint16_t {
 	MemfdInode,
 	Eventfd,
 	SkQueues,
+	InetSk,    // inetsk.img: CRIU's old place for inet sockets (now in files.img)
+	TcpStream, // tcp-stream-<ino>.img: an entry, then the receive and send queues
 	StatsDump,
 	StatsRestore,
 	Cipher,   // ours: the key envelope
@@ -65,6 +67,7 @@ enum class Extra : uint8_t {
 	GhostFile, // ghost_file_entry, then the file content (raw, or chunk entries + data)
 	Pagemap,   // first entry is a pagemap_head, the rest pagemap_entry
 	SkPacket,  // entry.length raw bytes follow each entry
+	TcpStream, // inq_len + outq_len raw bytes follow the tcp_stream_entry
 };
 
 struct KindInfo {

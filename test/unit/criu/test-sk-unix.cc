@@ -179,14 +179,14 @@ TEST_CASE("socket options go from one socket to another", "[sk-opts]")
 	REQUIRE(setsockopt(from.a.get(), SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) == 0);
 	REQUIRE(setsockopt(from.a.get(), SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf)) == 0);
 	REQUIRE(setsockopt(from.a.get(), SOL_SOCKET, SO_RCVTIMEO, &tmo, sizeof(tmo)) == 0);
-	SkOpts o = must(dump_sk_opts(from.a.get()));
-	CHECK(o.entry.so_passcred);
-	CHECK(o.entry.so_sndbuf == 2 * 50000);
-	must(restore_sk_opts(to.a.get(), o.entry));
-	SkOpts back = must(dump_sk_opts(to.a.get()));
-	CHECK(back.entry.so_passcred);
-	CHECK(back.entry.so_sndbuf == o.entry.so_sndbuf);
-	CHECK(back.entry.so_rcvbuf == o.entry.so_rcvbuf);
-	CHECK(back.entry.so_rcv_tmo_sec == 3);
-	CHECK(back.entry.so_rcv_tmo_usec == o.entry.so_rcv_tmo_usec); // rounded to jiffies, alike
+	auto o = must(dump_sk_opts(from.a.get()));
+	CHECK(o->e.so_passcred);
+	CHECK(o->e.so_sndbuf == 2 * 50000);
+	must(restore_sk_opts(to.a.get(), o->e));
+	auto back = must(dump_sk_opts(to.a.get()));
+	CHECK(back->e.so_passcred);
+	CHECK(back->e.so_sndbuf == o->e.so_sndbuf);
+	CHECK(back->e.so_rcvbuf == o->e.so_rcvbuf);
+	CHECK(back->e.so_rcv_tmo_sec == 3);
+	CHECK(back->e.so_rcv_tmo_usec == o->e.so_rcv_tmo_usec); // rounded to jiffies, alike
 }

@@ -7,6 +7,7 @@
 #include "ghost-file.pb-c.h"
 #include "pipe-data.pb-c.h"
 #include "sk-packet.pb-c.h"
+#include "tcp-stream.pb-c.h"
 
 namespace criu::test {
 
@@ -153,11 +154,17 @@ Written write_samples(ImageWriter &w, uint32_t seed, bool only_criu317)
 			pb_cast<PipeDataEntry>(m)->bytes = 1000 + 40000 * i;
 		if (k.extra == img::Extra::SkPacket)
 			pb_cast<SkPacketEntry>(m)->length = 1000 + 40000 * i;
+		if (k.extra == img::Extra::TcpStream) {
+			pb_cast<TcpStreamEntry>(m)->inq_len = 300 + i;
+			pb_cast<TcpStreamEntry>(m)->outq_len = 70000 * i;
+		}
 		put(w, out, *m);
 		if (k.extra == img::Extra::PipeData)
 			put_raw(w, out, pb_cast<PipeDataEntry>(m)->bytes, seed + i);
 		if (k.extra == img::Extra::SkPacket)
 			put_raw(w, out, pb_cast<SkPacketEntry>(m)->length, seed + i);
+		if (k.extra == img::Extra::TcpStream)
+			put_raw(w, out, 300 + 70001 * i, seed + i);
 	}
 	REQUIRE(w.close().has_value());
 	return out;
@@ -183,6 +190,8 @@ void check_samples(ImageReader &r, const Written &want)
 			n = pb_cast<PipeDataEntry>(**m)->bytes;
 		if (k.extra == img::Extra::SkPacket)
 			n = pb_cast<SkPacketEntry>(**m)->length;
+		if (k.extra == img::Extra::TcpStream)
+			n = size_t(pb_cast<TcpStreamEntry>(**m)->inq_len) + pb_cast<TcpStreamEntry>(**m)->outq_len;
 		if (k.extra == img::Extra::GhostFile && i > 0)
 			n = pb_cast<GhostChunkEntry>(**m)->len;
 		if (n) {
