@@ -7,6 +7,7 @@
 #include "core.pb-c.h"
 #include "eventfd.pb-c.h"
 #include "fdinfo.pb-c.h"
+#include "file-lock.pb-c.h"
 #include "fs.pb-c.h"
 #include "ghost-file.pb-c.h"
 #include "inventory.pb-c.h"
@@ -89,6 +90,8 @@ constexpr auto kKinds = std::to_array<KindInfo>({
 	{Kind::MemfdInode, "MEMFD_INODE", "memfd.img", 0x48453499, P::Common, X::None, &memfd_inode_entry__descriptor,
 	 nullptr, true},
 	{Kind::Eventfd, "EVENTFD_FILE", "eventfd.img", 0x44523722, P::Common, X::None, &eventfd_file_entry__descriptor,
+	 nullptr, true},
+	{Kind::FileLocks, "FILE_LOCKS", "filelocks.img", 0x54323616, P::Common, X::None, &file_lock_entry__descriptor,
 	 nullptr, true},
 	{Kind::StatsDump, "STATS", "stats-dump", 0x57093306, P::Service, X::None, &stats_entry__descriptor, nullptr,
 	 true},

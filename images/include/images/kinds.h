@@ -44,6 +44,7 @@ enum class Kind : uint16_t {
 	TtyFiles,
 	MemfdInode,
 	Eventfd,
+	FileLocks,
 	StatsDump,
 	StatsRestore,
 	Cipher,   // ours: the key envelope

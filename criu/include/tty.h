@@ -1,0 +1,101 @@
+// Terminals, as CRIU records them:
+//   files.img     FileEntry {type TTY, id, tty: TtyFileEntry {id, tty_info_id, flags, fown,
+//                 regf_id}}, one per open file, plus the REG entry regf_id naming its path
+//                 ("/dev/ptmx", "/dev/pts/3"). tty_info_id is CRIU's tty id: the terminal's index
+//                 << 1, | 1 for a pty master.
+//   tty-info.img  TtyInfoEntry {id = tty_info_id, type PTY, locked, exclusive, packet_mode,
+//                 sid, pgrp (of the slave), rdev, termios, winsize, pty {index}}, for both ends
+//                 of every pty whose master is open in the dumped tree.
+//
+// Ptys inside the tree: the master (/dev/ptmx) must be open in the tree; its state is read
+// through criu's own copy of the fd (pidfd_getfd). Data queued in either direction (CRIU's
+// tty-data.img) is not supported: a pty holding any fails the dump, as does a slave that is
+// the controlling terminal of a session. Restore makes every pty once, in the root task before
+// it forks: it opens /dev/ptmx until the kernel gives the dumped index (devpts is the host's:
+// if another process holds that index, restore fails), unlocks it, opens the slave
+// (/dev/pts/N, O_NOCTTY) and sets termios, window size, packet mode, exclusive and the lock;
+// both ends stay on hidden fds. A master's open file is that master (dup: a pty master has only
+// one open file); a slave's is a new open of /dev/pts/N.
+//
+// Terminals from outside the tree (a slave without its master, /dev/tty, a console or VT) need
+// --shell-job, as in CRIU: no tty-info entry is written for them and the restored task gets
+// criu's own terminal, dup()ed at the same fd number. Internal to files.cc.
+#pragma once
+
+#include <sys/ioctl.h>
+#include <sys/types.h>
+#include <termios.h>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "common/unique-fd.h"
+#include "image-dir.h"
+#include "tty.pb-c.h"
+
+namespace criu {
+
+struct FdParms;
+class RegFileDumper;
+
+// A terminal device criu knows: a pty master or slave, /dev/tty, /dev/console, a VT.
+bool is_tty_dev(dev_t rdev);
+bool is_pty_master(dev_t rdev);
+
+class TtyDumper {
+public:
+	TtyDumper(ImageDir &dir, ImageWriter &files) : dir_(&dir), files_(&files) {}
+	// Writes FileEntry{REG, regf_id} naming p's terminal and FileEntry{TTY, id}; a pty master
+	// gets its state read. shell_job: terminals from outside the tree are allowed.
+	[[nodiscard]] Result<> dump(const FdParms &p, uint32_t id, uint32_t regf_id, RegFileDumper &reg,
+				    bool shell_job);
+	// Checks that every pty slave has its master in the tree (or --shell-job) and writes
+	// tty-info.img.
+	[[nodiscard]] Result<> close();
+
+	// What a master says about its pty.
+	struct Pty {
+		uint32_t index = 0;
+		bool locked = false, packet = false, excl_master = false, excl_slave = false;
+		pid_t sid = 0, pgrp = 0;
+		uint32_t master_rdev = 0;
+		struct termios tio {};
+		struct winsize ws {};
+	};
+
+private:
+	[[nodiscard]] Result<> dump_master(const FdParms &p, uint32_t index);
+
+	ImageDir *dir_;
+	ImageWriter *files_;
+	std::map<uint32_t, Pty> ptys_;            // by index, masters seen
+	std::map<uint32_t, std::string> slaves_;  // by index: the first fd seen, for messages
+	bool shell_job_ = false;
+};
+
+class TtyTable {
+public:
+	// tty-info.img (none: no pty in the tree).
+	[[nodiscard]] static Result<TtyTable> load(ImageDir &dir);
+	// The file is a pty of the tree (else: a terminal from outside, --shell-job).
+	bool is_pty(const TtyFileEntry &te) const { return infos_.contains(te.tty_info_id); }
+	// Makes every pty with its index and state, both ends on hidden fds above `above`.
+	[[nodiscard]] Result<> create_all(int above) const;
+	// A new open file of te's pty end, with the given open flags.
+	[[nodiscard]] Result<UniqueFd> open(const TtyFileEntry &te, int flags) const;
+
+private:
+	[[nodiscard]] Result<> create(uint32_t index, int above) const;
+
+	std::map<uint32_t, PbMsg> infos_; // TtyInfoEntry by id
+	struct Ends {
+		mutable UniqueFd master, slave;
+	};
+	std::map<uint32_t, Ends> ptys_; // by index
+};
+
+} // namespace criu
