@@ -76,9 +76,8 @@ bool is_tty_dev(dev_t rdev)
 	return maj == 4 || is_pts(rdev);
 }
 
-Result<> TtyDumper::dump_master(const FdParms &p, uint32_t index)
+Result<> TtyDumper::dump_master(const FdParms &p, const UniqueFd &m, uint32_t index)
 {
-	UniqueFd m = TRY(steal_fd(p.pid, p.fd));
 	UniqueFd s(ioctl(m.get(), TIOCGPTPEER, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC));
 	if (!s)
 		return fail_errno("pty {}: can't open its slave (TIOCGPTPEER)", index);
@@ -116,7 +115,7 @@ Result<> TtyDumper::dump(const FdParms &p, uint32_t id, uint32_t regf_id, RegFil
 		UniqueFd m = TRY(steal_fd(p.pid, p.fd));
 		index = uint32_t(TRY_CTX(ioctl_int(m.get(), TIOCGPTN, "TIOCGPTN"), "{}", p.what()));
 		if (!ptys_.contains(index))
-			TRY_CTX(dump_master(p, index), "{}", p.what());
+			TRY_CTX(dump_master(p, m, index), "{}", p.what());
 	} else if (is_pts(p.st.st_rdev)) {
 		slaves_.try_emplace(index, p.what());
 	} else if (!shell_job) {

@@ -68,7 +68,7 @@ public:
 	};
 
 private:
-	[[nodiscard]] Result<> dump_master(const FdParms &p, uint32_t index);
+	[[nodiscard]] Result<> dump_master(const FdParms &p, const UniqueFd &m, uint32_t index);
 
 	ImageDir *dir_;
 	ImageWriter *files_;
