@@ -64,6 +64,31 @@ Result<pid_t> slave_pid_of(int master, unsigned long req, const char *name)
 	return v;
 }
 
+// What `from` would read (the other end wrote it), read out and written back through `to`, so
+// that it is queued again as before. Only where the line discipline passes it through unchanged
+// (input: no canonical mode, echo, signals or translation; output: no post-processing, no packet
+// mode), else refused.
+Result<std::vector<uint8_t>> take_queued(const UniqueFd &from, const UniqueFd &to, const struct termios &tio,
+					 bool input, bool packet = false)
+{
+	int n = TRY(ioctl_int(from.get(), FIONREAD, "FIONREAD"));
+	if (n == 0)
+		return std::vector<uint8_t>{};
+	bool raw = input ? !(tio.c_lflag & (ICANON | ECHO | ECHONL | ISIG | IEXTEN)) &&
+				   !(tio.c_iflag & (ICRNL | INLCR | IGNCR | ISTRIP | IUCLC | IXON | PARMRK))
+			 : !(tio.c_oflag & OPOST) && !packet;
+	if (!raw)
+		return fail(ENOTSUP, "{} bytes, with termios that would change them when queued again (lflag {:#o}, "
+				     "iflag {:#o}, oflag {:#o}{}): not supported",
+			    n, tio.c_lflag, tio.c_iflag, tio.c_oflag, packet ? ", packet mode" : "");
+	std::vector<uint8_t> data(static_cast<size_t>(n));
+	ssize_t got = read(from.get(), data.data(), data.size());
+	if (got != n)
+		return fail_errno("read {} of {} bytes", got, n);
+	TRY(xio::write_full(to.borrow(), xio::as_bytes(data.data(), data.size())));
+	return data;
+}
+
 } // namespace
 
 bool is_pty_master(dev_t rdev) { return major(rdev) == kPtyMasterMajor && minor(rdev) == kPtyMasterMinor; }
@@ -97,12 +122,10 @@ Result<> TtyDumper::dump_master(const FdParms &p, const UniqueFd &m, uint32_t in
 	if (pty.sid)
 		return fail(ENOTSUP, "{}: pts/{} is the controlling terminal of session {}: not supported", p.what(),
 			    index, pty.sid);
-	int in = TRY(ioctl_int(s.get(), FIONREAD, "FIONREAD")), out = TRY(ioctl_int(m.get(), FIONREAD, "FIONREAD"));
-	if (in || out)
-		return fail(ENOTSUP, "{}: pty {} has data queued ({} bytes to the slave, {} to the master): tty data "
-				     "is not supported",
-			    p.what(), index, in, out);
-	ptys_.emplace(index, pty);
+	pty.to_slave = TRY_CTX(take_queued(s, m, pty.tio, true), "data queued to the slave of pty {}", index);
+	pty.to_master = TRY_CTX(take_queued(m, s, pty.tio, false, pty.packet), "data queued to the master of pty {}",
+				index);
+	ptys_.emplace(index, std::move(pty));
 	return {};
 }
 
@@ -215,7 +238,30 @@ Result<> TtyDumper::close()
 			TRY(w.write(e.base));
 		}
 	}
-	return w.close();
+	TRY(w.close());
+	return write_data();
+}
+
+// tty-data.img: TtyDataEntry {tty_id = the end that reads the data, data}.
+Result<> TtyDumper::write_data()
+{
+	std::optional<ImageWriter> w;
+	for (const auto &[index, pty] : ptys_) {
+		for (bool master : {true, false}) {
+			const std::vector<uint8_t> &data = master ? pty.to_master : pty.to_slave;
+			if (data.empty())
+				continue;
+			if (!w)
+				w = TRY(dir_->create_image(img::Kind::TtyData));
+			TtyDataEntry e = TTY_DATA_ENTRY__INIT;
+			e.tty_id = tty_id(index, master);
+			e.data.len = data.size();
+			e.data.data = const_cast<uint8_t *>(data.data());
+			pr_info("pty {}: {} bytes queued to its {}\n", index, data.size(), master ? "master" : "slave");
+			TRY(w->write(e.base));
+		}
+	}
+	return w ? w->close() : Result<>{};
 }
 
 Result<TtyTable> TtyTable::load(ImageDir &dir)
@@ -237,7 +283,24 @@ Result<TtyTable> TtyTable::load(ImageDir &dir)
 	for (const auto &[index, ends] : t.ptys_)
 		if (!t.infos_.contains(tty_id(index, true)) || !t.infos_.contains(tty_id(index, false)))
 			return fail(EINVAL, "{}: pty {} lacks one of its ends", r->name(), index);
+	TRY(t.load_data(dir));
 	return t;
+}
+
+Result<> TtyTable::load_data(ImageDir &dir)
+{
+	auto r = TRY(dir.open_image_optional(img::Kind::TtyData));
+	if (!r)
+		return {};
+	while (auto m = TRY(r->read())) {
+		const auto *e = pb_cast<TtyDataEntry>(*m);
+		auto it = ptys_.find(e->tty_id >> 1);
+		if (it == ptys_.end())
+			return fail(EINVAL, "{}: data of tty {:#x}, which is no pty of the tree", r->name(), e->tty_id);
+		auto &data = (e->tty_id & 1) ? it->second.to_master : it->second.to_slave;
+		data.assign(e->data.data, e->data.data + e->data.len);
+	}
+	return {};
 }
 
 Result<> TtyTable::create(uint32_t index, int above) const
@@ -269,9 +332,12 @@ Result<> TtyTable::create(uint32_t index, int above) const
 		return fail_errno("TIOCEXCL on the master");
 	if (si->exclusive && ioctl(s.get(), TIOCEXCL) < 0)
 		return fail_errno("TIOCEXCL on the slave");
+	const Ends &e = ptys_.at(index);
+	TRY_CTX(xio::write_full(m.borrow(), xio::as_bytes(e.to_slave.data(), e.to_slave.size())), "data to the slave");
+	TRY_CTX(xio::write_full(s.borrow(), xio::as_bytes(e.to_master.data(), e.to_master.size())),
+		"data to the master");
 	if (mi->locked)
 		TRY(set_flag(m.get(), TIOCSPTLCK, 1, "TIOCSPTLCK"));
-	const Ends &e = ptys_.at(index);
 	e.master.reset(fcntl(m.get(), F_DUPFD_CLOEXEC, above + 1));
 	e.slave.reset(fcntl(s.get(), F_DUPFD_CLOEXEC, above + 1));
 	if (!e.master || !e.slave)

@@ -7,14 +7,19 @@
 //                 sid, pgrp (of the slave), rdev, termios, winsize, pty {index}}, for both ends
 //                 of every pty whose master is open in the dumped tree.
 //
+//   tty-data.img  TtyDataEntry {tty_id = the end that would read it, data}: what one end wrote
+//                 and the other has not read yet.
+//
 // Ptys inside the tree: the master (/dev/ptmx) must be open in the tree; its state is read
-// through criu's own copy of the fd (pidfd_getfd). Data queued in either direction (CRIU's
-// tty-data.img) is not supported: a pty holding any fails the dump, as does a slave that is
-// the controlling terminal of a session. Restore makes every pty once, in the root task before
-// it forks: it opens /dev/ptmx until the kernel gives the dumped index (devpts is the host's:
-// if another process holds that index, restore fails), unlocks it, opens the slave
-// (/dev/pts/N, O_NOCTTY) and sets termios, window size, packet mode, exclusive and the lock;
-// both ends stay on hidden fds. A master's open file is that master (dup: a pty master has only
+// through criu's own copy of the fd (pidfd_getfd), the slave's through TIOCGPTPEER. Queued data
+// is read out and written back at once (the tree is frozen), which is only exact where the line
+// discipline passes it through unchanged: to the slave, raw input (no ICANON, ECHO, ISIG,
+// IEXTEN, no input translation); to the master, no OPOST and no packet mode. Other queued data
+// fails the dump, as does a slave that is the controlling terminal of a session. Restore makes
+// every pty once, in the root task before it forks: it opens /dev/ptmx until the kernel gives the
+// dumped index (devpts is the host's: if another process holds that index, restore fails),
+// unlocks it, opens the slave (/dev/pts/N, O_NOCTTY), sets termios, window size, packet mode,
+// exclusive, queues the data again, then the lock; both ends stay on hidden fds. A master's open file is that master (dup: a pty master has only
 // one open file); a slave's is a new open of /dev/pts/N.
 //
 // Terminals from outside the tree (a slave without its master, /dev/tty, a console or VT) need
@@ -65,10 +70,12 @@ public:
 		uint32_t master_rdev = 0;
 		struct termios tio {};
 		struct winsize ws {};
+		std::vector<uint8_t> to_slave, to_master; // queued data (tty-data.img)
 	};
 
 private:
 	[[nodiscard]] Result<> dump_master(const FdParms &p, const UniqueFd &m, uint32_t index);
+	[[nodiscard]] Result<> write_data();
 
 	ImageDir *dir_;
 	ImageWriter *files_;
@@ -90,10 +97,12 @@ public:
 
 private:
 	[[nodiscard]] Result<> create(uint32_t index, int above) const;
+	[[nodiscard]] Result<> load_data(ImageDir &dir);
 
 	std::map<uint32_t, PbMsg> infos_; // TtyInfoEntry by id
 	struct Ends {
 		mutable UniqueFd master, slave;
+		std::vector<uint8_t> to_slave, to_master; // queued data (tty-data.img)
 	};
 	std::map<uint32_t, Ends> ptys_; // by index
 };

@@ -1,8 +1,8 @@
 /* pty00: a pty pair (/dev/ptmx master, non-blocking, in packet mode, and its /dev/pts/N slave)
- * with raw termios and special characters changed and a window size set. After restore the pair
- * has the same index, the slave the same termios and window size, the master its flags and
- * packet mode, and data goes both ways. Data queued in the pty at dump time is not supported
- * (criu refuses it), so none is. */
+ * with raw termios and special characters changed, a window size set, and data the master wrote
+ * still queued to the slave. After restore the pair has the same index, the slave the same
+ * termios and window size and the queued data (once), the master its flags and packet mode, and
+ * data goes both ways. */
 #include "zdtmtst.h"
 
 #include <fcntl.h>
@@ -42,6 +42,8 @@ int main(int argc, char **argv)
 		setup_fail("tcsetattr");
 	if (ioctl(master, TIOCPKT, &one) || fcntl(master, F_SETFL, O_NONBLOCK))
 		setup_fail("TIOCPKT");
+	if (write(master, "queued", 6) != 6)
+		setup_fail("write");
 
 	test_daemon();
 	test_waitsig();
@@ -61,7 +63,13 @@ int main(int argc, char **argv)
 	      fcntl(master, F_GETFL));
 	check((fcntl(slave, F_GETFL) & (O_ACCMODE | O_NONBLOCK)) == O_RDWR, "slave flags %#x",
 	      fcntl(slave, F_GETFL));
-	check(write(master, "hello", 5) == 5 && read(slave, buf, sizeof(buf)) == 5 && !memcmp(buf, "hello", 5),
+	pfd.fd = slave;
+	pfd.events = POLLIN;
+	check(poll(&pfd, 1, 5000) == 1 && fcntl(slave, F_SETFL, O_NONBLOCK) == 0 &&
+		      read(slave, buf, sizeof(buf)) == 6 && !memcmp(buf, "queued", 6),
+	      "the data queued to the slave is lost");
+	check(read(slave, buf, sizeof(buf)) < 0 && errno == EAGAIN, "more data queued than was written");
+	check(fcntl(slave, F_SETFL, 0) == 0 && write(master, "hello", 5) == 5 && read(slave, buf, sizeof(buf)) == 5 && !memcmp(buf, "hello", 5),
 	      "master to slave");
 	pfd.fd = master;
 	pfd.events = POLLIN;
