@@ -6,7 +6,6 @@
 //   tty-info.img  TtyInfoEntry {id = tty_info_id, type PTY, locked, exclusive, packet_mode,
 //                 sid, pgrp (of the slave), rdev, termios, winsize, pty {index}}, for both ends
 //                 of every pty whose master is open in the dumped tree.
-//
 //   tty-data.img  TtyDataEntry {tty_id = the end that would read it, data}: what one end wrote
 //                 and the other has not read yet.
 //
@@ -19,8 +18,9 @@
 // every pty once, in the root task before it forks: it opens /dev/ptmx until the kernel gives the
 // dumped index (devpts is the host's: if another process holds that index, restore fails),
 // unlocks it, opens the slave (/dev/pts/N, O_NOCTTY), sets termios, window size, packet mode,
-// exclusive, queues the data again, then the lock; both ends stay on hidden fds. A master's open file is that master (dup: a pty master has only
-// one open file); a slave's is a new open of /dev/pts/N.
+// exclusive, queues the data again, then the lock; both ends stay on hidden fds. A master's
+// open file is that master (dup: a pty master has only one open file); a slave's is a new open
+// of /dev/pts/N.
 //
 // Terminals from outside the tree (a slave without its master, /dev/tty, a console or VT) need
 // --shell-job, as in CRIU: no tty-info entry is written for them and the restored task gets
