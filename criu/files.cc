@@ -250,6 +250,7 @@ Result<> FilesDumper::dump_fds(pid_t pid, uint32_t files_id, const Options &opts
 	auto fds = TRY_CTX(list_fds(pid), "pid {}", pid);
 	auto w = TRY(dir_->create_image(img::Kind::Fdinfo, files_id));
 	pr_info("Dumping {} fds of {} into {}\n", fds.size(), pid, w.name());
+	tty_->saw_task(pid);
 	for (int fd : fds) {
 		FdParms p = TRY(read_fd_parms(pid, fd, fmt::format("/proc/{}/fd/{}", pid, fd)));
 		auto [id, type] = TRY(dump_one_fd(p, opts));
@@ -363,7 +364,11 @@ Result<> FileTable::add_fifos()
 	return {};
 }
 
-Result<> FileTable::restore_file_locks(pid_t pid) const { return locks_->restore(pid); }
+Result<> FileTable::fds_installed(pid_t pid) const
+{
+	TRY(locks_->restore(pid));
+	return ttys_->restore_ctty(pid);
+}
 
 const TtyFileEntry *FileTable::pty(uint32_t id) const
 {

@@ -419,7 +419,7 @@ void become_task(const RestoreContext &ctx, size_t index, OwnFds own, const Task
 	if (!parent)
 		must(ctx.files.create_pipes(ctx.max_fd));
 	must(plan.fds.install(ctx.files, ctx.opts.shell_job, own.tty, inherited_files(ctx, plan, parent)));
-	must(ctx.files.restore_file_locks(task.pid));
+	must(ctx.files.fds_installed(task.pid));
 	must(restore_fs(ctx.files, task));
 	fork_children(ctx, index, own);
 

@@ -119,9 +119,10 @@ Result<> TtyDumper::dump_master(const FdParms &p, const UniqueFd &m, uint32_t in
 		return fail_errno("pty {}: tcgetattr", index);
 	if (ioctl(s.get(), TIOCGWINSZ, &pty.ws) < 0)
 		return fail_errno("pty {}: TIOCGWINSZ", index);
-	if (pty.sid)
-		return fail(ENOTSUP, "{}: pts/{} is the controlling terminal of session {}: not supported", p.what(),
-			    index, pty.sid);
+	if (pty.sid && pty.pgrp != pty.sid)
+		return fail(ENOTSUP, "{}: pts/{} is the controlling terminal of session {} with foreground process "
+				     "group {}: only the session's own group is supported",
+			    p.what(), index, pty.sid, pty.pgrp);
 	pty.to_slave = TRY_CTX(take_queued(s, m, pty.tio, true), "data queued to the slave of pty {}", index);
 	pty.to_master = TRY_CTX(take_queued(m, s, pty.tio, false, pty.packet), "data queued to the master of pty {}",
 				index);
@@ -224,6 +225,11 @@ Result<> TtyDumper::close()
 		if (!ptys_.contains(index) && !shell_job_)
 			return fail(EINVAL, "{} is pts/{}, whose master is not in the dumped tree: --shell-job is needed",
 				    what, index);
+	for (const auto &[index, pty] : ptys_)
+		if (pty.sid && !tasks_.contains(pty.sid))
+			return fail(ENOTSUP, "pts/{} is the controlling terminal of session {}, which is not in the dumped "
+					     "tree: not supported",
+				    index, pty.sid);
 	if (ptys_.empty())
 		return {};
 	ImageWriter w = TRY(dir_->create_image(img::Kind::TtyInfo));
@@ -343,6 +349,19 @@ Result<> TtyTable::create(uint32_t index, int above) const
 	if (!e.master || !e.slave)
 		return fail_errno("can't move it above fd {}", above);
 	pr_info("pty {} made again\n", index);
+	return {};
+}
+
+Result<> TtyTable::restore_ctty(pid_t pid) const
+{
+	for (const auto &[index, ends] : ptys_) {
+		const auto *si = pb_cast<TtyInfoEntry>(infos_.at(tty_id(index, false)));
+		if (si->sid != uint32_t(pid))
+			continue;
+		if (ioctl(ends.slave.get(), TIOCSCTTY, 0) < 0)
+			return fail_errno("task {}: can't make pts/{} its controlling terminal", pid, index);
+		pr_info("{}: pts/{} is its controlling terminal again\n", pid, index);
+	}
 	return {};
 }
 

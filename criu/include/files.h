@@ -124,9 +124,10 @@ public:
 	[[nodiscard]] Result<UniqueFd> open_pipe(uint32_t id) const;
 	// A new open file of FIFO entry id (create_pipes has opened the FIFO; see fifo.h).
 	[[nodiscard]] Result<UniqueFd> open_fifo(uint32_t id) const;
-	// Takes back the file locks task pid held (filelocks.img), in the task itself once its fds
-	// are installed (see file-locks.h).
-	[[nodiscard]] Result<> restore_file_locks(pid_t pid) const;
+	// In task pid itself once its fds are installed: takes back the file locks it held
+	// (filelocks.img, see file-locks.h) and, for a session leader, its controlling terminal
+	// (see tty.h).
+	[[nodiscard]] Result<> fds_installed(pid_t pid) const;
 	// The TTY entry id if it is a pty of the tree (tty-info.img has it), else nullptr; and a new
 	// open file of it (create_pipes has made the pty; see tty.h).
 	const TtyFileEntry *pty(uint32_t id) const;

@@ -14,7 +14,9 @@
 // is read out and written back at once (the tree is frozen), which is only exact where the line
 // discipline passes it through unchanged: to the slave, raw input (no ICANON, ECHO, ISIG,
 // IEXTEN, no input translation); to the master, no OPOST and no packet mode. Other queued data
-// fails the dump, as does a slave that is the controlling terminal of a session. Restore makes
+// fails the dump. A slave may be the controlling terminal of a session of the tree whose own
+// process group is in the foreground (sid, pgrp); the session leader takes it again once its fds
+// are installed (TIOCSCTTY on the hidden slave fd). Restore makes
 // every pty once, in the root task before it forks: it opens /dev/ptmx until the kernel gives the
 // dumped index (devpts is the host's: if another process holds that index, restore fails),
 // unlocks it, opens the slave (/dev/pts/N, O_NOCTTY), sets termios, window size, packet mode,
@@ -34,6 +36,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -58,6 +61,8 @@ public:
 	// gets its state read. shell_job: terminals from outside the tree are allowed.
 	[[nodiscard]] Result<> dump(const FdParms &p, uint32_t id, uint32_t regf_id, RegFileDumper &reg,
 				    bool shell_job);
+	// Task pid is in the dumped tree (a session whose controlling terminal is a pty must be).
+	void saw_task(pid_t pid) { tasks_.insert(pid); }
 	// Checks that every pty slave has its master in the tree (or --shell-job) and writes
 	// tty-info.img.
 	[[nodiscard]] Result<> close();
@@ -81,6 +86,7 @@ private:
 	ImageWriter *files_;
 	std::map<uint32_t, Pty> ptys_;            // by index, masters seen
 	std::map<uint32_t, std::string> slaves_;  // by index: the first fd seen, for messages
+	std::set<pid_t> tasks_;
 	bool shell_job_ = false;
 };
 
@@ -92,6 +98,9 @@ public:
 	bool is_pty(const TtyFileEntry &te) const { return infos_.contains(te.tty_info_id); }
 	// Makes every pty with its index and state, both ends on hidden fds above `above`.
 	[[nodiscard]] Result<> create_all(int above) const;
+	// In the session leader pid, once its fds are installed: the pty slaves that were the
+	// session's controlling terminal are again (TIOCSCTTY; the foreground group is the session's).
+	[[nodiscard]] Result<> restore_ctty(pid_t pid) const;
 	// A new open file of te's pty end, with the given open flags.
 	[[nodiscard]] Result<UniqueFd> open(const TtyFileEntry &te, int flags) const;
 
