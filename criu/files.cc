@@ -20,6 +20,8 @@
 #include "common/log.h"
 #include "common/xio.h"
 #include "fdinfo.pb-c.h"
+#include "fifo.h"
+#include "file-locks.h"
 #include "files-reg.h"
 #include "memfd.h"
 #include "options.h"
@@ -28,6 +30,7 @@
 #include "sk-unix.h"
 #include "sk-inet.h"
 #include "tty.pb-c.h"
+#include "tty.h"
 
 namespace criu {
 
@@ -104,6 +107,8 @@ struct FdDumpCtx {
 	PipeDumper &pipes;
 	UnixSkDumper &unix_sk;
 	InetSkDumper &inet;
+	FifoDumper &fifo;
+	TtyDumper &tty;
 	uint32_t &next_id;
 	const Options &opts;
 };
@@ -115,22 +120,6 @@ struct FdKind {
 	FdTypes type;
 	FdDumpFn dump; // nullptr: not supported yet
 };
-
-bool is_tty_dev(dev_t rdev)
-{
-	unsigned maj = major(rdev), min = minor(rdev);
-	if (maj == 5)
-		return min == 0 || min == 1; // /dev/tty, /dev/console (5:2 is the pty master)
-	return maj == 4 || (maj >= 136 && maj <= 143);
-}
-
-// The terminal's index as CRIU numbers it (pts: 256 per major), shifted as CRIU's tty ids.
-uint32_t tty_info_id(dev_t rdev)
-{
-	unsigned maj = major(rdev), min = minor(rdev);
-	uint32_t index = maj >= 136 ? (maj - 136) * 256 + min : min;
-	return index << 1;
-}
 
 Result<> dump_reg_fd(FdDumpCtx &c, const FdParms &p, uint32_t id) { return c.reg.dump(p, id); }
 Result<> dump_memfd_fd(FdDumpCtx &c, const FdParms &p, uint32_t id) { return c.memfd.dump(p, id); }
@@ -147,26 +136,10 @@ bool sock_proto_is(const FdParms &p, std::string_view name)
 }
 Result<> dump_inet_fd(FdDumpCtx &c, const FdParms &p, uint32_t id) { return c.inet.dump(p, id, c.opts); }
 
-// --shell-job: the task keeps using the terminal criu runs on; see files.h.
-Result<> dump_shell_tty(FdDumpCtx &c, const FdParms &p, uint32_t id)
+Result<> dump_fifo_fd(FdDumpCtx &c, const FdParms &p, uint32_t id) { return c.fifo.dump(p, id, c.next_id++, c.reg); }
+Result<> dump_tty_fd(FdDumpCtx &c, const FdParms &p, uint32_t id)
 {
-	if (!c.opts.shell_job)
-		return fail(EINVAL, "{} is a terminal ({}): --shell-job is needed", p.what(), p.link);
-	uint32_t regf_id = c.next_id++;
-	TRY(c.reg.dump(p, regf_id));
-	FownEntry fown = FOWN_ENTRY__INIT;
-	TtyFileEntry te = TTY_FILE_ENTRY__INIT;
-	te.id = id;
-	te.tty_info_id = tty_info_id(p.st.st_rdev);
-	te.flags = p.flags;
-	te.fown = &fown;
-	te.has_regf_id = true;
-	te.regf_id = regf_id;
-	FileEntry fe = FILE_ENTRY__INIT;
-	fe.type = FD_TYPES__TTY;
-	fe.id = id;
-	fe.tty = &te;
-	return c.files.write(fe.base);
+	return c.tty.dump(p, id, c.next_id++, c.reg, c.opts.shell_job);
 }
 
 bool link_starts(const FdParms &p, std::string_view s) { return p.link.starts_with(s); }
@@ -178,9 +151,9 @@ const FdKind kFdKinds[] = {
 	{"memory device", [](const FdParms &p) { return S_ISCHR(p.st.st_mode) && major(p.st.st_rdev) == 1; },
 	 FD_TYPES__REG, dump_reg_fd},
 	{"terminal", [](const FdParms &p) { return S_ISCHR(p.st.st_mode) && is_tty_dev(p.st.st_rdev); },
-	 FD_TYPES__TTY, dump_shell_tty},
+	 FD_TYPES__TTY, dump_tty_fd},
 	{"pipe", [](const FdParms &p) { return link_starts(p, "pipe:"); }, FD_TYPES__PIPE, dump_pipe_fd},
-	{"fifo", [](const FdParms &p) { return S_ISFIFO(p.st.st_mode); }, FD_TYPES__FIFO, nullptr},
+	{"fifo", [](const FdParms &p) { return S_ISFIFO(p.st.st_mode); }, FD_TYPES__FIFO, dump_fifo_fd},
 	{"unix socket", [](const FdParms &p) { return sock_proto_is(p, "UNIX"); }, FD_TYPES__UNIXSK, dump_unix_sk_fd},
 	{"inet socket", [](const FdParms &p) { return S_ISSOCK(p.st.st_mode) && is_inet_socket(p); }, FD_TYPES__INETSK,
 	 dump_inet_fd},
@@ -211,7 +184,9 @@ FilesDumper::FilesDumper(ImageDir &dir, std::unique_ptr<ImageWriter> files)
 	: dir_(&dir), files_(std::move(files)), reg_(std::make_unique<RegFileDumper>(dir, *files_)),
 	  memfd_(std::make_unique<MemfdDumper>(dir, *files_)), pipes_(std::make_unique<PipeDumper>(dir, *files_)),
 	  unix_(std::make_unique<UnixSkDumper>(dir, *files_)),
-	  inet_(std::make_unique<InetSkDumper>(dir, *files_))
+	  inet_(std::make_unique<InetSkDumper>(dir, *files_)),
+	  fifo_(std::make_unique<FifoDumper>(dir, *files_)), locks_(std::make_unique<FileLockDumper>(dir)),
+	  tty_(std::make_unique<TtyDumper>(dir, *files_))
 {
 }
 FilesDumper::FilesDumper(FilesDumper &&) noexcept = default;
@@ -290,7 +265,7 @@ Result<std::pair<uint32_t, uint32_t>> FilesDumper::dump_one_fd(FdParms &p, const
 		return std::make_pair(d->id, d->type);
 	}
 	uint32_t id = next_id_++;
-	FdDumpCtx c{*files_, *reg_, *memfd_, *pipes_, *unix_, *inet_, next_id_, opts};
+	FdDumpCtx c{*files_, *reg_, *memfd_, *pipes_, *unix_, *inet_, *fifo_, *tty_, next_id_, opts};
 	TRY(k->dump(c, p, id));
 	dumped_.push_back({p.pid, p.fd, uint64_t(p.st.st_dev), uint64_t(p.st.st_ino), id, uint32_t(k->type)});
 	return std::make_pair(id, uint32_t(k->type));
@@ -301,9 +276,11 @@ Result<> FilesDumper::dump_fds(pid_t pid, uint32_t files_id, const Options &opts
 	auto fds = TRY_CTX(list_fds(pid), "pid {}", pid);
 	auto w = TRY(dir_->create_image(img::Kind::Fdinfo, files_id));
 	pr_info("Dumping {} fds of {} into {}\n", fds.size(), pid, w.name());
+	tty_->saw_task(pid);
 	for (int fd : fds) {
 		FdParms p = TRY(read_fd_parms(pid, fd, fmt::format("/proc/{}/fd/{}", pid, fd)));
 		auto [id, type] = TRY(dump_one_fd(p, opts));
+		TRY(locks_->dump(p, id, opts.file_locks));
 		FdinfoEntry e = FDINFO_ENTRY__INIT;
 		e.id = id;
 		e.flags = p.fd_flags;
@@ -320,6 +297,9 @@ Result<> FilesDumper::close()
 	TRY(memfd_->close());
 	TRY(pipes_->close());
 	TRY(unix_->close(next_id_));
+	TRY(fifo_->close());
+	TRY(locks_->close());
+	TRY(tty_->close());
 	return files_->close();
 }
 
@@ -346,6 +326,8 @@ Result<FileTable> FileTable::load(ImageDir &dir)
 			return fail(EINVAL, "{}: UNIXSK file {:#x} without a matching usk entry", r.name(), fe->id);
 		if (fe->type == FD_TYPES__INETSK && (!fe->isk || fe->isk->id != fe->id))
 			return fail(EINVAL, "{}: INETSK file {:#x} without a matching isk entry", r.name(), fe->id);
+		if (fe->type == FD_TYPES__FIFO && (!fe->fifo || fe->fifo->id != fe->id || !fe->fifo->has_regf_id))
+			return fail(EINVAL, "{}: FIFO file {:#x} without a matching fifo entry", r.name(), fe->id);
 		uint32_t id = fe->id;
 		if (!t.entries_.emplace(id, std::move(*m)).second)
 			return fail(EINVAL, "{}: file id {:#x} appears twice", r.name(), id);
@@ -353,6 +335,10 @@ Result<FileTable> FileTable::load(ImageDir &dir)
 	t.reg_ = std::make_unique<RegFileOpener>(TRY(RegFileOpener::load(dir)));
 	t.memfd_ = std::make_unique<MemfdTable>(TRY(MemfdTable::load(dir)));
 	t.pipes_ = std::make_unique<PipeTable>(TRY(PipeTable::load(dir)));
+	t.fifos_ = std::make_unique<FifoTable>(TRY(FifoTable::load(dir)));
+	TRY(t.add_fifos());
+	t.locks_ = std::make_unique<FileLockTable>(TRY(FileLockTable::load(dir)));
+	t.ttys_ = std::make_unique<TtyTable>(TRY(TtyTable::load(dir)));
 	for (const auto &[id, m] : t.entries_)
 		if (const auto *fe = pb_cast<FileEntry>(m); fe->type == FD_TYPES__PIPE)
 			t.pipes_->add(*fe->pipe);
@@ -400,7 +386,9 @@ Result<> FileTable::memory_premapped() const { return memfd_->memory_premapped()
 Result<> FileTable::create_pipes(int above) const
 {
 	TRY(pipes_->create_all(above));
-	return unix_->create_all(above);
+	TRY(unix_->create_all(above));
+	TRY(fifos_->create_all(above));
+	return ttys_->create_all(above);
 }
 
 Result<UniqueFd> FileTable::open_unix_sk(uint32_t id) const { return unix_->open(id); }
@@ -413,6 +401,53 @@ Result<UniqueFd> FileTable::open_inet(uint32_t id) const
 	if (it == entries_.end() || pb_cast<FileEntry>(it->second)->type != FD_TYPES__INETSK)
 		return fail(ENOENT, "files.img: no inet socket with id {:#x}", id);
 	return inet_->open(*pb_cast<FileEntry>(it->second)->isk);
+}
+
+Result<> FileTable::add_fifos()
+{
+	for (const auto &[id, m] : entries_) {
+		const auto *fe = pb_cast<FileEntry>(m);
+		if (fe->type != FD_TYPES__FIFO)
+			continue;
+		auto reg = entries_.find(fe->fifo->regf_id);
+		if (reg == entries_.end() || pb_cast<FileEntry>(reg->second)->type != FD_TYPES__REG)
+			return fail(EINVAL, "files.img: FIFO {:#x} without its REG entry {:#x}", id, fe->fifo->regf_id);
+		TRY(fifos_->add(*fe->fifo, pb_cast<FileEntry>(reg->second)->reg->name));
+	}
+	return {};
+}
+
+Result<> FileTable::fds_installed(pid_t pid) const
+{
+	TRY(locks_->restore(pid));
+	return ttys_->restore_ctty(pid);
+}
+
+const TtyFileEntry *FileTable::pty(uint32_t id) const
+{
+	auto it = entries_.find(id);
+	if (it == entries_.end() || pb_cast<FileEntry>(it->second)->type != FD_TYPES__TTY)
+		return nullptr;
+	const TtyFileEntry *te = pb_cast<FileEntry>(it->second)->tty;
+	return te && ttys_->is_pty(*te) ? te : nullptr;
+}
+
+Result<UniqueFd> FileTable::open_pty(const TtyFileEntry &te) const
+{
+	auto reg = entries_.find(te.regf_id);
+	if (!te.has_regf_id || reg == entries_.end() || pb_cast<FileEntry>(reg->second)->type != FD_TYPES__REG)
+		return fail(EINVAL, "files.img: tty {:#x} without its REG entry", te.id);
+	return ttys_->open(te, reopen_flags(pb_cast<FileEntry>(reg->second)->reg->flags));
+}
+
+Result<UniqueFd> FileTable::open_fifo(uint32_t id) const
+{
+	auto it = entries_.find(id);
+	if (it == entries_.end() || pb_cast<FileEntry>(it->second)->type != FD_TYPES__FIFO)
+		return fail(ENOENT, "files.img: no FIFO with id {:#x}", id);
+	const FifoEntry &fe = *pb_cast<FileEntry>(it->second)->fifo;
+	const auto *reg = pb_cast<FileEntry>(entries_.at(fe.regf_id))->reg;
+	return fifos_->open(fe, reopen_flags(reg->flags));
 }
 
 Result<UniqueFd> FileTable::open_pipe(uint32_t id) const
@@ -466,6 +501,12 @@ Result<> FdPlan::install_one(const FileTable &files, const Fd &e, std::map<uint3
 		from = own.get();
 	} else if (e.type == FD_TYPES__INETSK) {
 		own = TRY(files.open_inet(e.id));
+		from = own.get();
+	} else if (e.type == FD_TYPES__FIFO) {
+		own = TRY(files.open_fifo(e.id));
+		from = own.get();
+	} else if (const TtyFileEntry *te = e.type == FD_TYPES__TTY ? files.pty(e.id) : nullptr) {
+		own = TRY(files.open_pty(*te));
 		from = own.get();
 	} else if (e.type == FD_TYPES__TTY) {
 		if (!shell_job)

@@ -40,14 +40,15 @@ Result<> PipeDumper::dump(const FdParms &p, uint32_t id)
 	fe.id = id;
 	fe.pipe = &pe;
 	TRY(files_->write(fe.base));
-	if (seen_.insert(pipe_id).second)
-		TRY_CTX(dump_data(p, pipe_id), "pipe of {}", p.what());
+	TRY_CTX(data_.dump(p, pipe_id), "pipe of {}", p.what());
 	return {};
 }
 
 // Copies what the pipe holds without taking it out: tee() into a pipe of ours, read that.
-Result<> PipeDumper::dump_data(const FdParms &p, uint32_t pipe_id)
+Result<> PipeDataDumper::dump(const FdParms &p, uint32_t pipe_id)
 {
+	if (!seen_.insert(pipe_id).second)
+		return {};
 	UniqueFd src = TRY(xio::open(p.proc_path, O_RDONLY | O_NONBLOCK));
 	int queued = 0;
 	if (ioctl(src.get(), FIONREAD, &queued) < 0)
@@ -67,7 +68,7 @@ Result<> PipeDumper::dump_data(const FdParms &p, uint32_t pipe_id)
 	TRY(xio::read_full(r.borrow(), xio::as_writable_bytes(data.data(), data.size())));
 
 	if (!data_)
-		data_ = TRY(dir_->create_image(img::Kind::PipesData));
+		data_ = TRY(dir_->create_image(kind_));
 	PipeDataEntry e = PIPE_DATA_ENTRY__INIT;
 	e.pipe_id = pipe_id;
 	e.bytes = uint32_t(data.size());
@@ -79,23 +80,38 @@ Result<> PipeDumper::dump_data(const FdParms &p, uint32_t pipe_id)
 	return {};
 }
 
-Result<> PipeDumper::close() { return data_ ? data_->close() : Result<>{}; }
+Result<> PipeDataDumper::close() { return data_ ? data_->close() : Result<>{}; }
 
-Result<PipeTable> PipeTable::load(ImageDir &dir)
+Result<std::map<uint32_t, PipeData>> load_pipe_data(ImageDir &dir, img::Kind kind)
 {
-	PipeTable t;
-	auto r = TRY(dir.open_image_optional(img::Kind::PipesData));
+	std::map<uint32_t, PipeData> out;
+	auto r = TRY(dir.open_image_optional(kind));
 	if (!r)
-		return t;
+		return out;
 	while (auto m = TRY(r->read())) {
 		const auto *e = pb_cast<PipeDataEntry>(*m);
-		Pipe &p = t.pipes_[e->pipe_id];
+		PipeData &p = out[e->pipe_id];
 		if (!p.data.empty())
 			return fail(EINVAL, "{}: pipe {} appears twice", r->name(), e->pipe_id);
 		p.size = e->has_size ? e->size : 0;
 		p.data.resize(e->bytes);
 		TRY_CTX(r->read_raw(p.data), "{}: data of pipe {}", r->name(), e->pipe_id);
 	}
+	return out;
+}
+
+Result<> fill_pipe(BorrowedFd w, const PipeData &d)
+{
+	if (d.size && fcntl(w.get(), F_SETPIPE_SZ, d.size) < 0)
+		return fail_errno("can't set its capacity to {}", d.size);
+	return xio::write_full(w, xio::as_bytes(d.data.data(), d.data.size()));
+}
+
+Result<PipeTable> PipeTable::load(ImageDir &dir)
+{
+	PipeTable t;
+	for (auto &[id, d] : TRY(load_pipe_data(dir, img::Kind::PipesData)))
+		t.pipes_[id].data = std::move(d);
 	return t;
 }
 
@@ -103,9 +119,7 @@ Result<> PipeTable::create_all(int above) const
 {
 	for (const auto &[id, p] : pipes_) {
 		auto [r, w] = TRY(make_pipe(0));
-		if (p.size && fcntl(w.get(), F_SETPIPE_SZ, p.size) < 0)
-			return fail_errno("pipe {}: can't set its capacity to {}", id, p.size);
-		TRY_CTX(xio::write_full(w.borrow(), xio::as_bytes(p.data.data(), p.data.size())), "pipe {}", id);
+		TRY_CTX(fill_pipe(w.borrow(), p.data), "pipe {}", id);
 		p.read.reset(fcntl(r.get(), F_DUPFD_CLOEXEC, above + 1));
 		p.write.reset(fcntl(w.get(), F_DUPFD_CLOEXEC, above + 1));
 		if (!p.read || !p.write)

@@ -469,6 +469,7 @@ void become_task(const RestoreContext &ctx, size_t index, OwnFds own, const Task
 		must(ctx.shmem.create_all(ctx.dir, ctx.max_fd));
 	}
 	must(plan.fds.install(ctx.files, ctx.opts.shell_job, own.tty, inherited_files(ctx, plan, parent)));
+	must(ctx.files.fds_installed(task.pid));
 	must(restore_fs(ctx.files, task));
 	fork_children(ctx, index, own);
 

@@ -7,6 +7,7 @@
 #include "core.pb-c.h"
 #include "eventfd.pb-c.h"
 #include "fdinfo.pb-c.h"
+#include "file-lock.pb-c.h"
 #include "fs.pb-c.h"
 #include "ghost-file.pb-c.h"
 #include "inventory.pb-c.h"
@@ -99,6 +100,8 @@ constexpr auto kKinds = std::to_array<KindInfo>({
 	 true},
 	{Kind::TcpStream, "TCP_STREAM", "tcp-stream-%x.img", 0x51465506, P::Common, X::TcpStream,
 	 &tcp_stream_entry__descriptor, nullptr, true},
+	{Kind::FileLocks, "FILE_LOCKS", "filelocks.img", 0x54323616, P::Common, X::None, &file_lock_entry__descriptor,
+	 nullptr, true},
 	{Kind::StatsDump, "STATS", "stats-dump", 0x57093306, P::Service, X::None, &stats_entry__descriptor, nullptr,
 	 true},
 	{Kind::StatsRestore, "STATS", "stats-restore", 0x57093306, P::Service, X::None, &stats_entry__descriptor,

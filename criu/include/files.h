@@ -13,16 +13,15 @@
 //                        the end under 12 KiB, else ghost_chunk_entry + data pairs (holes kept).
 //   remap-fpath.img      RemapFilePathEntry {orig_id = reg id, remap_id = X, remap_type GHOST}.
 //
-// Terminals under --shell-job: the fd gets FileEntry {type TTY, tty {id, tty_info_id = the
-// terminal's index << 1, flags, fown, regf_id}} plus the REG entry regf_id naming its path
-// ("/dev/pts/3"), as CRIU does; no tty-info.img is written (the terminal is not restored: the
-// restored task gets criu's own terminal, dup()ed at the same fd number). Without --shell-job a
-// terminal fd fails the dump ("--shell-job is needed").
+// Terminals (FileEntry type TTY, tty-info.img): ptys inside the tree, and terminals from outside
+// with --shell-job, in tty.cc; see tty.h.
 //
 // memfds (FileEntry type MEMFD, memfd.img) live in memfd.cc; see memfd.h. Pipes (FileEntry type
 // PIPE, pipes-data.img) in pipes.cc; see pipes.h. Unix sockets (FileEntry type UNIXSK,
 // sk-queues.img) in sk-unix.cc; see sk-unix.h. TCP/UDP sockets (FileEntry type INETSK,
 // tcp-stream-N.img) in sk-inet.cc and sk-tcp.cc; see sk-inet.h.
+// FIFOs (FileEntry type FIFO, fifo-data.img) in fifo.cc; see fifo.h. File locks (--file-locks,
+// filelocks.img) in file-locks.cc; see file-locks.h.
 #pragma once
 
 #include <sys/types.h>
@@ -38,6 +37,7 @@
 #include "common/result.h"
 #include "common/unique-fd.h"
 #include "image-dir.h"
+#include "tty.pb-c.h"
 #include "vma.h"
 
 namespace criu {
@@ -54,6 +54,12 @@ class UnixSkDumper;
 class UnixSkTable;
 class InetSkDumper;
 class InetSkTable;
+class FifoDumper;
+class FifoTable;
+class FileLockDumper;
+class FileLockTable;
+class TtyDumper;
+class TtyTable;
 
 class FilesDumper {
 public:
@@ -104,6 +110,9 @@ private:
 	std::unique_ptr<PipeDumper> pipes_;
 	std::unique_ptr<UnixSkDumper> unix_;
 	std::unique_ptr<InetSkDumper> inet_;
+	std::unique_ptr<FifoDumper> fifo_;
+	std::unique_ptr<FileLockDumper> locks_;
+	std::unique_ptr<TtyDumper> tty_;
 	uint32_t next_id_ = 1;
 	std::vector<DumpedFd> dumped_;
 	std::map<std::tuple<uint64_t, uint64_t, uint32_t>, uint32_t> by_path_; // (dev, ino, flags) -> id
@@ -120,8 +129,9 @@ public:
 	[[nodiscard]] Result<UniqueFd> open_reg(uint32_t id, std::optional<int> flags_override = {}) const;
 	// Opens MEMFD entry id likewise: the memfd of its inode, created once per process.
 	[[nodiscard]] Result<UniqueFd> open_memfd(uint32_t id, std::optional<int> flags_override = {}) const;
-	// Creates every pipe and unix socket of the checkpoint on hidden fds above `above`; done
-	// once, in the root task before it forks, so that every task has them (see pipes.h, sk-unix.h).
+	// Creates every pipe, unix socket and pty (and opens every FIFO) of the checkpoint on hidden
+	// fds above `above`; done once, in the root task before it forks, so that every task has
+	// them (see pipes.h, sk-unix.h, fifo.h, tty.h).
 	[[nodiscard]] Result<> create_pipes(int above) const;
 	// Creates every TCP/UDP socket likewise (see sk-inet.h).
 	[[nodiscard]] Result<> create_inet_sockets(int above) const;
@@ -131,6 +141,16 @@ public:
 	[[nodiscard]] Result<UniqueFd> open_pipe(uint32_t id) const;
 	// A new fd of UNIXSK entry id's socket.
 	[[nodiscard]] Result<UniqueFd> open_unix_sk(uint32_t id) const;
+	// A new open file of FIFO entry id (create_pipes has opened the FIFO; see fifo.h).
+	[[nodiscard]] Result<UniqueFd> open_fifo(uint32_t id) const;
+	// In task pid itself once its fds are installed: takes back the file locks it held
+	// (filelocks.img, see file-locks.h) and, for a session leader, its controlling terminal
+	// (see tty.h).
+	[[nodiscard]] Result<> fds_installed(pid_t pid) const;
+	// The TTY entry id if it is a pty of the tree (tty-info.img has it), else nullptr; and a new
+	// open file of it (create_pipes has made the pty; see tty.h).
+	const TtyFileEntry *pty(uint32_t id) const;
+	[[nodiscard]] Result<UniqueFd> open_pty(const TtyFileEntry &te) const;
 	// MemRestore::premap has mapped the task's memory: memfds get their seals once their fds
 	// are installed too (see memfd.h).
 	[[nodiscard]] Result<> memory_premapped() const;
@@ -142,6 +162,7 @@ public:
 private:
 	friend class FdPlan;
 	FileTable();
+	[[nodiscard]] Result<> add_fifos();
 
 	std::map<uint32_t, PbMsg> entries_; // FileEntry by id
 	std::unique_ptr<RegFileOpener> reg_;
@@ -149,6 +170,9 @@ private:
 	std::unique_ptr<PipeTable> pipes_;
 	std::unique_ptr<UnixSkTable> unix_;
 	std::unique_ptr<InetSkTable> inet_;
+	std::unique_ptr<FifoTable> fifos_;
+	std::unique_ptr<FileLockTable> locks_;
+	std::unique_ptr<TtyTable> ttys_;
 };
 
 // One task's fd table, for restore.

@@ -12,14 +12,17 @@ program checks its state and writes PASS or FAIL to its outfile. See README.md.
 import argparse
 import concurrent.futures
 import ctypes
+import fcntl
 import glob
 import os
 import resource
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 import tempfile
+import termios
 import threading
 import time
 
@@ -544,6 +547,26 @@ def fault_create(name):
     return lambda run: open(os.path.join(run.dir, name), "w").close()
 
 
+def fault_fifo_write(name):
+    """One more byte into a FIFO in the test's directory."""
+    def inject(run):
+        fd = os.open(os.path.join(run.dir, name), os.O_WRONLY | os.O_NONBLOCK)
+        os.write(fd, b"g")
+        os.close(fd)
+    return inject
+
+
+def fault_pty_winsize(run):
+    """Another window size for the test's pty slave."""
+    for fd in os.listdir(f"/proc/{run.pid}/fd"):
+        if os.readlink(f"/proc/{run.pid}/fd/{fd}").startswith("/dev/pts/"):
+            tty = os.open(f"/proc/{run.pid}/fd/{fd}", os.O_RDWR | os.O_NOCTTY)
+            fcntl.ioctl(tty, termios.TIOCSWINSZ, struct.pack("HHHH", 1, 2, 3, 4))
+            os.close(tty)
+            return
+    raise TestError("fault: no pty slave")
+
+
 SIGRTMIN = 34  # the kernel's; glibc's SIGRTMIN is 34 as well (32 and 33 are its own)
 
 FAULTS = {
@@ -563,6 +586,9 @@ FAULTS = {
     "sigqueue00": fault_signal(SIGRTMIN + 1),
     "posix-timer-thread": fault_signal(SIGRTMIN + 6),
     "thread-sleep": fault_tgkill(1, signal.SIGUSR1),
+    "fifo00": fault_fifo_write("fifo00.fifo"),
+    "file-locks00": fault_unlink("file-locks00.posix"),
+    "pty00": fault_pty_winsize,
     "stopped": lambda r: (time.sleep(0.2), os.kill(r.pid, signal.SIGCONT)),
 }
 

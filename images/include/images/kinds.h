@@ -47,6 +47,7 @@ enum class Kind : uint16_t {
 	SkQueues,
 	InetSk,    // inetsk.img: CRIU's old place for inet sockets (now in files.img)
 	TcpStream, // tcp-stream-<ino>.img: an entry, then the receive and send queues
+	FileLocks,
 	StatsDump,
 	StatsRestore,
 	Cipher,   // ours: the key envelope

@@ -18,6 +18,7 @@
 #include <map>
 
 #include "common/xio.h"
+#include "file-locks.h"
 #include "files.h"
 #include "options.h"
 #include "image-dir.h"
@@ -362,11 +363,18 @@ TEST_CASE("a terminal needs --shell-job and then becomes criu's terminal")
 	});
 	TempDir t;
 	{
-		auto dir = must(ImageDir::create(t.path()));
+		// Its master may be in another task of the tree: known once every task is dumped.
+		TempDir refused;
+		auto dir = must(ImageDir::create(refused.path()));
 		auto d = must(FilesDumper::create(dir));
-		std::string err = error_of(d.dump_fds(v.pid, 2, Options{}));
+		must(d.dump_fds(v.pid, 2, Options{}));
+		std::string err = error_of(d.close());
 		CHECK(err.find("--shell-job is needed") != std::string::npos);
 		CHECK(err.find(fmt::format("fd 4 of {}", v.pid)) != std::string::npos);
+	}
+	{
+		auto dir = must(ImageDir::create(t.path()));
+		auto d = must(FilesDumper::create(dir));
 		must(d.dump_fds(v.pid, 2, Options{.shell_job = true}));
 		must(d.close());
 	}
@@ -407,6 +415,21 @@ TEST_CASE("fd kinds not supported yet fail the dump naming the pid, fd and kind"
 	std::string err = error_of(d.dump_fds(v.pid, 1, Options{}));
 	CHECK(err.find(fmt::format("fd 5 of {} is a socket", v.pid)) != std::string::npos);
 	CHECK(err.find("not supported") != std::string::npos);
+}
+
+TEST_CASE("fdinfo lock lines give CRIU's lock kinds, types and ranges")
+{
+	auto l = must(parse_fdinfo_locks("pos:\t0\nflags:\t02\n"
+					 "lock:\t1: FLOCK  ADVISORY  WRITE 28704 fe:00:10952733 0 EOF\n"
+					 "lock:\t1: POSIX  ADVISORY  READ 7 fe:00:1 5 14\n"
+					 "lock:\t1: OFDLCK ADVISORY  WRITE -1 fe:00:2 100 EOF\n"));
+	REQUIRE(l.size() == 3);
+	CHECK((l[0].kind == FL_FLOCK && l[0].type == F_WRLCK && l[0].start == 0 && l[0].len == 0));
+	CHECK((l[1].kind == FL_POSIX && l[1].type == F_RDLCK && l[1].pid == 7 && l[1].start == 5 && l[1].len == 10));
+	CHECK((l[2].kind == FL_OFD && l[2].type == F_WRLCK && l[2].pid == -1 && l[2].start == 100 && l[2].len == 0));
+	auto lease = parse_fdinfo_locks("lock:\t1: LEASE  ACTIVE    READ 7 fe:00:1 0 EOF\n");
+	REQUIRE(!lease);
+	CHECK(lease.error().describe().find("not supported") != std::string::npos);
 }
 
 TEST_CASE("missing or corrupt files.img and vanished paths are clear errors")
