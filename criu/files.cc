@@ -15,14 +15,20 @@
 #include <charconv>
 #include <filesystem>
 
+#include "anon-inode.h"
 #include "common/log.h"
 #include "common/xio.h"
+#include "eventfd.h"
+#include "eventpoll.h"
 #include "fdinfo.pb-c.h"
 #include "files-reg.h"
+#include "fsnotify.h"
 #include "memfd.h"
 #include "options.h"
 #include "pipes.h"
 #include "regfile.pb-c.h"
+#include "signalfd.h"
+#include "timerfd.h"
 #include "tty.pb-c.h"
 
 namespace criu {
@@ -129,6 +135,11 @@ uint32_t tty_info_id(dev_t rdev)
 Result<> dump_reg_fd(FdDumpCtx &c, const FdParms &p, uint32_t id) { return c.reg.dump(p, id); }
 Result<> dump_memfd_fd(FdDumpCtx &c, const FdParms &p, uint32_t id) { return c.memfd.dump(p, id); }
 Result<> dump_pipe_fd(FdDumpCtx &c, const FdParms &p, uint32_t id) { return c.pipes.dump(p, id); }
+Result<> dump_eventfd_fd(FdDumpCtx &c, const FdParms &p, uint32_t id) { return dump_eventfd(c.files, p, id); }
+Result<> dump_eventpoll_fd(FdDumpCtx &c, const FdParms &p, uint32_t id) { return dump_eventpoll(c.files, p, id); }
+Result<> dump_signalfd_fd(FdDumpCtx &c, const FdParms &p, uint32_t id) { return dump_signalfd(c.files, p, id); }
+Result<> dump_timerfd_fd(FdDumpCtx &c, const FdParms &p, uint32_t id) { return dump_timerfd(c.files, p, id); }
+Result<> dump_inotify_fd(FdDumpCtx &c, const FdParms &p, uint32_t id) { return dump_inotify(c.files, p, id); }
 
 // --shell-job: the task keeps using the terminal criu runs on; see files.h.
 Result<> dump_shell_tty(FdDumpCtx &c, const FdParms &p, uint32_t id)
@@ -165,6 +176,14 @@ const FdKind kFdKinds[] = {
 	{"pipe", [](const FdParms &p) { return link_starts(p, "pipe:"); }, FD_TYPES__PIPE, dump_pipe_fd},
 	{"fifo", [](const FdParms &p) { return S_ISFIFO(p.st.st_mode); }, FD_TYPES__FIFO, nullptr},
 	{"socket", [](const FdParms &p) { return S_ISSOCK(p.st.st_mode); }, FD_TYPES__UND, nullptr},
+	{"eventfd", [](const FdParms &p) { return p.link == "anon_inode:[eventfd]"; }, FD_TYPES__EVENTFD, dump_eventfd_fd},
+	{"eventpoll", [](const FdParms &p) { return p.link == "anon_inode:[eventpoll]"; }, FD_TYPES__EVENTPOLL,
+	 dump_eventpoll_fd},
+	{"signalfd", [](const FdParms &p) { return p.link == "anon_inode:[signalfd]"; }, FD_TYPES__SIGNALFD,
+	 dump_signalfd_fd},
+	{"timerfd", [](const FdParms &p) { return p.link == "anon_inode:[timerfd]"; }, FD_TYPES__TIMERFD, dump_timerfd_fd},
+	{"inotify", [](const FdParms &p) { return p.link == "anon_inode:inotify"; }, FD_TYPES__INOTIFY, dump_inotify_fd},
+	{"fanotify", [](const FdParms &p) { return p.link == "anon_inode:[fanotify]"; }, FD_TYPES__FANOTIFY, nullptr},
 	{"anon inode", [](const FdParms &p) { return link_starts(p, "anon_inode:"); }, FD_TYPES__UND, nullptr},
 	{"character device", [](const FdParms &p) { return S_ISCHR(p.st.st_mode); }, FD_TYPES__UND, nullptr},
 	{"block device", [](const FdParms &p) { return S_ISBLK(p.st.st_mode); }, FD_TYPES__UND, nullptr},
@@ -317,6 +336,8 @@ Result<FileTable> FileTable::load(ImageDir &dir)
 			return fail(EINVAL, "{}: MEMFD file {:#x} without a matching memfd entry", r.name(), fe->id);
 		if (fe->type == FD_TYPES__PIPE && (!fe->pipe || fe->pipe->id != fe->id))
 			return fail(EINVAL, "{}: PIPE file {:#x} without a matching pipe entry", r.name(), fe->id);
+		if (is_anon_type(fe->type))
+			TRY_CTX(check_anon_entry(*fe), "{}", r.name());
 		uint32_t id = fe->id;
 		if (!t.entries_.emplace(id, std::move(*m)).second)
 			return fail(EINVAL, "{}: file id {:#x} appears twice", r.name(), id);
@@ -407,6 +428,9 @@ Result<> FdPlan::install_one(const FileTable &files, const Fd &e, std::map<uint3
 	} else if (e.type == FD_TYPES__PIPE) {
 		own = TRY(files.open_pipe(e.id));
 		from = own.get();
+	} else if (is_anon_type(e.type)) {
+		own = TRY(files.open_anon(e.id));
+		from = own.get();
 	} else if (e.type == FD_TYPES__TTY) {
 		if (!shell_job)
 			return fail(EINVAL, "a terminal: --shell-job is needed");
@@ -448,8 +472,19 @@ Result<> FdPlan::install(const FileTable &files, bool shell_job, int tty_fd,
 		tty_fd = tty_copy.get();
 	}
 	std::map<uint32_t, int> opened = inherited;
+	std::vector<Fd> epolls, fresh; // installed last: their targets are the task's fds (eventpoll.h)
 	for (const Fd &e : entries_)
+		if (e.type == FD_TYPES__EVENTPOLL)
+			epolls.push_back(e);
+		else
+			TRY_CTX(install_one(files, e, opened, shell_job, tty_fd), "{}: fd {}", image_, e.fd);
+	for (const Fd &e : epolls) {
+		if (!opened.contains(e.id)) // not the parent's, nor at another fd already
+			fresh.push_back(e);
 		TRY_CTX(install_one(files, e, opened, shell_job, tty_fd), "{}: fd {}", image_, e.fd);
+	}
+	for (const Fd &e : fresh)
+		TRY_CTX(files.add_epoll_targets(e.id, e.fd), "{}: fd {}", image_, e.fd);
 	return files.memfd_->fds_installed();
 }
 

@@ -20,7 +20,8 @@
 // terminal fd fails the dump ("--shell-job is needed").
 //
 // memfds (FileEntry type MEMFD, memfd.img) live in memfd.cc; see memfd.h. Pipes (FileEntry type
-// PIPE, pipes-data.img) in pipes.cc; see pipes.h.
+// PIPE, pipes-data.img) in pipes.cc; see pipes.h. eventfd, epoll, signalfd, timerfd, inotify:
+// anon-inode.h.
 #pragma once
 
 #include <sys/types.h>
@@ -114,6 +115,10 @@ public:
 	[[nodiscard]] Result<> create_pipes(int above) const;
 	// A new open file of PIPE entry id's end of its pipe.
 	[[nodiscard]] Result<UniqueFd> open_pipe(uint32_t id) const;
+	// A new eventfd, epoll (without its targets), signalfd, timerfd or inotify of entry id
+	// (anon-inode.h); add_epoll_targets registers an epoll's targets once the task's fds are in.
+	[[nodiscard]] Result<UniqueFd> open_anon(uint32_t id) const;
+	[[nodiscard]] Result<> add_epoll_targets(uint32_t id, int epfd) const;
 	// MemRestore::premap has mapped the task's memory: memfds get their seals once their fds
 	// are installed too (see memfd.h).
 	[[nodiscard]] Result<> memory_premapped() const;
