@@ -44,6 +44,15 @@ enum class Kind : uint16_t {
 	TtyFiles,
 	MemfdInode,
 	Eventfd,
+	// CRIU 2.x's own images of the anon-inode kinds (3.x writes them into files.img): for crit.
+	EventpollFile,
+	EventpollTfd,
+	Signalfd,
+	Timerfd,
+	InotifyFile,
+	InotifyWd,
+	FanotifyFile,
+	FanotifyMark,
 	StatsDump,
 	StatsRestore,
 	Cipher,   // ours: the key envelope

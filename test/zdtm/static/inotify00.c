@@ -8,15 +8,38 @@
 #include <sys/inotify.h>
 #include <unistd.h>
 
-/* The next event of fd (within a second), or -1. */
+/* The next event of fd (within a second), or -1. A read returns every queued event that fits:
+ * they are handed out one by one. */
 static int next_event(int fd, struct inotify_event *ev, size_t size)
 {
-	for (int i = 0; i < 100; i++) {
-		ssize_t n = read(fd, ev, size);
-		if (n >= (ssize_t)sizeof(*ev))
-			return 0;
-		usleep(10000);
+	static char queue[8192] __attribute__((aligned(8)));
+	static size_t len, off;
+	struct inotify_event *e;
+
+	for (int i = 0; off >= len && i < 100; i++) {
+		ssize_t n = read(fd, queue, sizeof(queue));
+		off = 0;
+		len = n > 0 ? (size_t)n : 0;
+		if (!len)
+			usleep(10000);
 	}
+	if (off >= len)
+		return -1;
+	e = (struct inotify_event *)(queue + off);
+	off += sizeof(*e) + e->len;
+	if (sizeof(*e) + e->len > size)
+		return -1;
+	memcpy(ev, e, sizeof(*e) + e->len);
+	return 0;
+}
+
+/* The next event of wd on fd (about name, if given), skipping others: the runner's pidfile is
+ * made in the watched directory, and events queued at dump time are not kept. -1 if none. */
+static int event_of(int fd, int wd, const char *name, struct inotify_event *ev, size_t size)
+{
+	while (next_event(fd, ev, size) == 0)
+		if (ev->wd == wd && (!name || (ev->len && !strcmp(ev->name, name))))
+			return 0;
 	return -1;
 }
 
@@ -44,16 +67,13 @@ int main(int argc, char **argv)
 	test_waitsig();
 
 	check(fcntl(ifd, F_GETFL) & O_NONBLOCK, "lost O_NONBLOCK");
-	check(read(ifd, buf, sizeof(buf)) < 0 && errno == EAGAIN, "an event was queued");
 	check(close(open("new", O_CREAT | O_RDWR, 0644)) == 0, "create: %m");
-	check(next_event(ifd, ev, sizeof(buf)) == 0 && ev->wd == dwd && (ev->mask & IN_CREATE) &&
-		      !strcmp(ev->name, "new"),
+	check(event_of(ifd, dwd, "new", ev, sizeof(buf)) == 0 && (ev->mask & IN_CREATE),
 	      "directory event: wd %d (want %d) mask %#x", ev->wd, dwd, ev->mask);
 	check(write(file, "x", 1) == 1, "write");
-	check(next_event(ifd, ev, sizeof(buf)) == 0 && ev->wd == fwd && ev->mask == IN_MODIFY,
+	check(event_of(ifd, fwd, NULL, ev, sizeof(buf)) == 0 && ev->mask == IN_MODIFY,
 	      "file event: wd %d (want %d) mask %#x", ev->wd, fwd, ev->mask);
 	check(inotify_rm_watch(ifd, gap) < 0 && errno == EINVAL, "wd %d exists", gap);
-	check(read(ifd, buf, sizeof(buf)) < 0 && errno == EAGAIN, "extra events");
 	pass();
 	return test_result();
 }
