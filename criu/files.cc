@@ -17,18 +17,24 @@
 #include <cstring>
 #include <filesystem>
 
+#include "anon-inode.h"
 #include "common/log.h"
 #include "common/xio.h"
+#include "eventfd.h"
+#include "eventpoll.h"
 #include "fdinfo.pb-c.h"
 #include "fifo.h"
 #include "file-locks.h"
 #include "files-reg.h"
+#include "fsnotify.h"
 #include "memfd.h"
 #include "options.h"
 #include "pipes.h"
 #include "regfile.pb-c.h"
 #include "sk-unix.h"
 #include "sk-inet.h"
+#include "signalfd.h"
+#include "timerfd.h"
 #include "tty.pb-c.h"
 #include "tty.h"
 
@@ -125,6 +131,11 @@ Result<> dump_reg_fd(FdDumpCtx &c, const FdParms &p, uint32_t id) { return c.reg
 Result<> dump_memfd_fd(FdDumpCtx &c, const FdParms &p, uint32_t id) { return c.memfd.dump(p, id); }
 Result<> dump_pipe_fd(FdDumpCtx &c, const FdParms &p, uint32_t id) { return c.pipes.dump(p, id); }
 Result<> dump_unix_sk_fd(FdDumpCtx &c, const FdParms &p, uint32_t id) { return c.unix_sk.dump(p, id, c.opts); }
+Result<> dump_eventfd_fd(FdDumpCtx &c, const FdParms &p, uint32_t id) { return dump_eventfd(c.files, p, id); }
+Result<> dump_eventpoll_fd(FdDumpCtx &c, const FdParms &p, uint32_t id) { return dump_eventpoll(c.files, p, id); }
+Result<> dump_signalfd_fd(FdDumpCtx &c, const FdParms &p, uint32_t id) { return dump_signalfd(c.files, p, id); }
+Result<> dump_timerfd_fd(FdDumpCtx &c, const FdParms &p, uint32_t id) { return dump_timerfd(c.files, p, id); }
+Result<> dump_inotify_fd(FdDumpCtx &c, const FdParms &p, uint32_t id) { return dump_inotify(c.files, p, id); }
 
 // The socket's protocol name, as the kernel gives it ("UNIX", "UNIX-STREAM", "TCP", ...),
 // starts with name.
@@ -158,6 +169,14 @@ const FdKind kFdKinds[] = {
 	{"inet socket", [](const FdParms &p) { return S_ISSOCK(p.st.st_mode) && is_inet_socket(p); }, FD_TYPES__INETSK,
 	 dump_inet_fd},
 	{"socket", [](const FdParms &p) { return S_ISSOCK(p.st.st_mode); }, FD_TYPES__UND, nullptr},
+	{"eventfd", [](const FdParms &p) { return p.link == "anon_inode:[eventfd]"; }, FD_TYPES__EVENTFD, dump_eventfd_fd},
+	{"eventpoll", [](const FdParms &p) { return p.link == "anon_inode:[eventpoll]"; }, FD_TYPES__EVENTPOLL,
+	 dump_eventpoll_fd},
+	{"signalfd", [](const FdParms &p) { return p.link == "anon_inode:[signalfd]"; }, FD_TYPES__SIGNALFD,
+	 dump_signalfd_fd},
+	{"timerfd", [](const FdParms &p) { return p.link == "anon_inode:[timerfd]"; }, FD_TYPES__TIMERFD, dump_timerfd_fd},
+	{"inotify", [](const FdParms &p) { return p.link == "anon_inode:inotify"; }, FD_TYPES__INOTIFY, dump_inotify_fd},
+	{"fanotify", [](const FdParms &p) { return p.link == "anon_inode:[fanotify]"; }, FD_TYPES__FANOTIFY, nullptr},
 	{"anon inode", [](const FdParms &p) { return link_starts(p, "anon_inode:"); }, FD_TYPES__UND, nullptr},
 	{"character device", [](const FdParms &p) { return S_ISCHR(p.st.st_mode); }, FD_TYPES__UND, nullptr},
 	{"block device", [](const FdParms &p) { return S_ISBLK(p.st.st_mode); }, FD_TYPES__UND, nullptr},
@@ -328,6 +347,8 @@ Result<FileTable> FileTable::load(ImageDir &dir)
 			return fail(EINVAL, "{}: INETSK file {:#x} without a matching isk entry", r.name(), fe->id);
 		if (fe->type == FD_TYPES__FIFO && (!fe->fifo || fe->fifo->id != fe->id || !fe->fifo->has_regf_id))
 			return fail(EINVAL, "{}: FIFO file {:#x} without a matching fifo entry", r.name(), fe->id);
+		if (is_anon_type(fe->type))
+			TRY_CTX(check_anon_entry(*fe), "{}", r.name());
 		uint32_t id = fe->id;
 		if (!t.entries_.emplace(id, std::move(*m)).second)
 			return fail(EINVAL, "{}: file id {:#x} appears twice", r.name(), id);
@@ -508,6 +529,9 @@ Result<> FdPlan::install_one(const FileTable &files, const Fd &e, std::map<uint3
 	} else if (const TtyFileEntry *te = e.type == FD_TYPES__TTY ? files.pty(e.id) : nullptr) {
 		own = TRY(files.open_pty(*te));
 		from = own.get();
+	} else if (is_anon_type(e.type)) {
+		own = TRY(files.open_anon(e.id));
+		from = own.get();
 	} else if (e.type == FD_TYPES__TTY) {
 		if (!shell_job)
 			return fail(EINVAL, "a terminal: --shell-job is needed");
@@ -549,8 +573,19 @@ Result<> FdPlan::install(const FileTable &files, bool shell_job, int tty_fd,
 		tty_fd = tty_copy.get();
 	}
 	std::map<uint32_t, int> opened = inherited;
+	std::vector<Fd> epolls, fresh; // installed last: their targets are the task's fds (eventpoll.h)
 	for (const Fd &e : entries_)
+		if (e.type == FD_TYPES__EVENTPOLL)
+			epolls.push_back(e);
+		else
+			TRY_CTX(install_one(files, e, opened, shell_job, tty_fd), "{}: fd {}", image_, e.fd);
+	for (const Fd &e : epolls) {
+		if (!opened.contains(e.id)) // not the parent's, nor at another fd already
+			fresh.push_back(e);
 		TRY_CTX(install_one(files, e, opened, shell_job, tty_fd), "{}: fd {}", image_, e.fd);
+	}
+	for (const Fd &e : fresh)
+		TRY_CTX(files.add_epoll_targets(e.id, e.fd), "{}: fd {}", image_, e.fd);
 	return files.memfd_->fds_installed();
 }
 

@@ -6,9 +6,11 @@
 #include "cipher.pb-c.h"
 #include "core.pb-c.h"
 #include "eventfd.pb-c.h"
+#include "eventpoll.pb-c.h"
 #include "fdinfo.pb-c.h"
 #include "file-lock.pb-c.h"
 #include "fs.pb-c.h"
+#include "fsnotify.pb-c.h"
 #include "ghost-file.pb-c.h"
 #include "inventory.pb-c.h"
 #include "memfd.pb-c.h"
@@ -22,9 +24,11 @@
 #include "seccomp.pb-c.h"
 #include "sk-packet.pb-c.h"
 #include "sk-inet.pb-c.h"
+#include "signalfd.pb-c.h"
 #include "stats.pb-c.h"
 #include "tcp-stream.pb-c.h"
 #include "timens.pb-c.h"
+#include "timerfd.pb-c.h"
 #include "tty.pb-c.h"
 
 namespace criu::img {
@@ -102,6 +106,22 @@ constexpr auto kKinds = std::to_array<KindInfo>({
 	 &tcp_stream_entry__descriptor, nullptr, true},
 	{Kind::FileLocks, "FILE_LOCKS", "filelocks.img", 0x54323616, P::Common, X::None, &file_lock_entry__descriptor,
 	 nullptr, true},
+	{Kind::EventpollFile, "EVENTPOLL_FILE", "eventpoll.img", 0x45023858, P::Common, X::None,
+	 &eventpoll_file_entry__descriptor, nullptr, true},
+	{Kind::EventpollTfd, "EVENTPOLL_TFD", "eventpoll-tfd.img", 0x44433746, P::Common, X::None,
+	 &eventpoll_tfd_entry__descriptor, nullptr, true},
+	{Kind::Signalfd, "SIGNALFD", "signalfd.img", 0x57323820, P::Common, X::None, &signalfd_entry__descriptor,
+	 nullptr, true},
+	{Kind::Timerfd, "TIMERFD", "timerfd.img", 0x50493712, P::Common, X::None, &timerfd_entry__descriptor, nullptr,
+	 true},
+	{Kind::InotifyFile, "INOTIFY_FILE", "inotify.img", 0x48424431, P::Common, X::None,
+	 &inotify_file_entry__descriptor, nullptr, true},
+	{Kind::InotifyWd, "INOTIFY_WD", "inotify-wd.img", 0x54562009, P::Common, X::None, &inotify_wd_entry__descriptor,
+	 nullptr, true},
+	{Kind::FanotifyFile, "FANOTIFY_FILE", "fanotify.img", 0x55096122, P::Common, X::None,
+	 &fanotify_file_entry__descriptor, nullptr, true},
+	{Kind::FanotifyMark, "FANOTIFY_MARK", "fanotify-mark.img", 0x56506035, P::Common, X::None,
+	 &fanotify_mark_entry__descriptor, nullptr, true},
 	{Kind::StatsDump, "STATS", "stats-dump", 0x57093306, P::Service, X::None, &stats_entry__descriptor, nullptr,
 	 true},
 	{Kind::StatsRestore, "STATS", "stats-restore", 0x57093306, P::Service, X::None, &stats_entry__descriptor,

@@ -22,6 +22,7 @@
 // tcp-stream-N.img) in sk-inet.cc and sk-tcp.cc; see sk-inet.h.
 // FIFOs (FileEntry type FIFO, fifo-data.img) in fifo.cc; see fifo.h. File locks (--file-locks,
 // filelocks.img) in file-locks.cc; see file-locks.h.
+// eventfd, epoll, signalfd, timerfd, inotify: anon-inode.h.
 #pragma once
 
 #include <sys/types.h>
@@ -151,6 +152,10 @@ public:
 	// open file of it (create_pipes has made the pty; see tty.h).
 	const TtyFileEntry *pty(uint32_t id) const;
 	[[nodiscard]] Result<UniqueFd> open_pty(const TtyFileEntry &te) const;
+	// A new eventfd, epoll (without its targets), signalfd, timerfd or inotify of entry id
+	// (anon-inode.h); add_epoll_targets registers an epoll's targets once the task's fds are in.
+	[[nodiscard]] Result<UniqueFd> open_anon(uint32_t id) const;
+	[[nodiscard]] Result<> add_epoll_targets(uint32_t id, int epfd) const;
 	// MemRestore::premap has mapped the task's memory: memfds get their seals once their fds
 	// are installed too (see memfd.h).
 	[[nodiscard]] Result<> memory_premapped() const;

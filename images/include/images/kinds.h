@@ -48,6 +48,15 @@ enum class Kind : uint16_t {
 	InetSk,    // inetsk.img: CRIU's old place for inet sockets (now in files.img)
 	TcpStream, // tcp-stream-<ino>.img: an entry, then the receive and send queues
 	FileLocks,
+	// CRIU 2.x's own images of the anon-inode kinds (3.x writes them into files.img): for crit.
+	EventpollFile,
+	EventpollTfd,
+	Signalfd,
+	Timerfd,
+	InotifyFile,
+	InotifyWd,
+	FanotifyFile,
+	FanotifyMark,
 	StatsDump,
 	StatsRestore,
 	Cipher,   // ours: the key envelope
