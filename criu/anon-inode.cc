@@ -57,17 +57,6 @@ uint64_t fdinfo_field(std::string_view text, std::string_view name, int base)
 	return v;
 }
 
-Result<UniqueFd> steal_fd(const FdParms &p)
-{
-	UniqueFd pidfd(int(syscall(SYS_pidfd_open, p.pid, 0)));
-	if (!pidfd)
-		return fail_errno("{}: can't pidfd_open {}", p.what(), p.pid);
-	UniqueFd fd(int(syscall(SYS_pidfd_getfd, pidfd.get(), p.fd, 0)));
-	if (!fd)
-		return fail_errno("{}: can't pidfd_getfd it", p.what());
-	return fd;
-}
-
 Result<> restore_status_flags(BorrowedFd fd, uint32_t flags, uint32_t id)
 {
 	if (fcntl(fd.get(), F_SETFL, int(flags & O_NONBLOCK)) < 0)

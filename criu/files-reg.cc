@@ -5,6 +5,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -96,6 +97,17 @@ Result<> copy_chunks(int fd, ImageWriter &w, uint64_t size)
 }
 
 } // namespace
+
+Result<UniqueFd> steal_fd(const FdParms &p)
+{
+	UniqueFd pidfd(int(syscall(SYS_pidfd_open, p.pid, 0)));
+	if (!pidfd)
+		return fail_errno("{}: can't pidfd_open {}", p.what(), p.pid);
+	UniqueFd fd(int(syscall(SYS_pidfd_getfd, pidfd.get(), p.fd, 0)));
+	if (!fd)
+		return fail_errno("{}: can't pidfd_getfd it", p.what());
+	return fd;
+}
 
 std::string FdParms::what() const
 {

@@ -31,17 +31,6 @@ namespace {
 
 // ---- what the kernel says about the socket ----
 
-Result<UniqueFd> copy_of(const FdParms &p)
-{
-	UniqueFd pidfd(int(syscall(SYS_pidfd_open, p.pid, 0)));
-	if (!pidfd)
-		return fail_errno("pidfd_open({})", p.pid);
-	UniqueFd sk(int(syscall(SYS_pidfd_getfd, pidfd.get(), p.fd, 0)));
-	if (!sk)
-		return fail_errno("pidfd_getfd of {}", p.what());
-	return sk;
-}
-
 Result<int> sol_int(int sk, int level, int name, const char *what)
 {
 	int v = 0;
@@ -259,7 +248,7 @@ Result<> check_tcp_opts(int sk)
 
 Result<> InetSkDumper::dump(const FdParms &p, uint32_t id, const Options &opts)
 {
-	UniqueFd sk = TRY(copy_of(p));
+	UniqueFd sk = TRY(steal_fd(p));
 	InetSkEntry e = INET_SK_ENTRY__INIT;
 	e.id = id;
 	e.ino = uint32_t(p.st.st_ino);

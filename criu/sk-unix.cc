@@ -118,17 +118,6 @@ const char *type_name(uint32_t type)
 	return "unknown";
 }
 
-Result<UniqueFd> steal_fd(pid_t pid, int fd)
-{
-	UniqueFd pidfd(int(syscall(SYS_pidfd_open, pid, 0)));
-	if (!pidfd)
-		return fail_errno("pidfd_open {}", pid);
-	UniqueFd copy(int(syscall(SYS_pidfd_getfd, pidfd.get(), fd, 0)));
-	if (!copy)
-		return fail_errno("pidfd_getfd {} of {}", fd, pid);
-	return copy;
-}
-
 } // namespace
 
 Result<std::map<uint32_t, UnixDiag>> unix_diag_all()
@@ -210,7 +199,7 @@ Result<> UnixSkDumper::dump(const FdParms &p, uint32_t id, const Options &opts)
 		}
 	}
 	s->peer = d.peer;
-	UniqueFd sk = TRY_CTX(steal_fd(p.pid, p.fd), "{}", p.what());
+	UniqueFd sk = TRY_CTX(steal_fd(p), "{}", p.what());
 	if (auto l = listener_of_.find(ino); l != listener_of_.end()) {
 		int outq = 0;
 		if (ioctl(sk.get(), SIOCOUTQ, &outq) == 0 && outq > 0)

@@ -35,18 +35,6 @@ uint32_t tty_id(uint32_t index, bool master) { return index << 1 | (master ? 1 :
 // The terminal's index as CRIU numbers it (pts: 256 per major).
 uint32_t tty_index(dev_t rdev) { return is_pts(rdev) ? pts_index(rdev) : minor(rdev); }
 
-// criu's own copy of fd of pid (criu is its tracer).
-Result<UniqueFd> steal_fd(pid_t pid, int fd)
-{
-	UniqueFd pidfd(int(syscall(SYS_pidfd_open, pid, 0)));
-	if (!pidfd)
-		return fail_errno("pidfd_open {}", pid);
-	UniqueFd copy(int(syscall(SYS_pidfd_getfd, pidfd.get(), fd, 0)));
-	if (!copy)
-		return fail_errno("pidfd_getfd fd {} of {}", fd, pid);
-	return copy;
-}
-
 Result<int> ioctl_int(int fd, unsigned long req, const char *name)
 {
 	int v = 0;
@@ -136,7 +124,7 @@ Result<> TtyDumper::dump(const FdParms &p, uint32_t id, uint32_t regf_id, RegFil
 	bool master = is_pty_master(p.st.st_rdev);
 	uint32_t index = tty_index(p.st.st_rdev);
 	if (master) {
-		UniqueFd m = TRY(steal_fd(p.pid, p.fd));
+		UniqueFd m = TRY(steal_fd(p));
 		index = uint32_t(TRY_CTX(ioctl_int(m.get(), TIOCGPTN, "TIOCGPTN"), "{}", p.what()));
 		if (!ptys_.contains(index))
 			TRY_CTX(dump_master(p, m, index), "{}", p.what());

@@ -28,8 +28,6 @@ bool is_anon_type(uint32_t type);
 // absent (has_fdinfo_field tells them apart).
 uint64_t fdinfo_field(std::string_view text, std::string_view name, int base);
 bool has_fdinfo_field(std::string_view text, std::string_view name);
-// criu's own copy of the task's fd (pidfd_getfd; the task is frozen and criu its tracer).
-[[nodiscard]] Result<UniqueFd> steal_fd(const FdParms &p);
 
 // files.img has the kind's member for FileEntry fe of an anon-inode type.
 [[nodiscard]] Result<> check_anon_entry(const FileEntry &fe);

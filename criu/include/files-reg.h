@@ -37,6 +37,10 @@ struct FdParms {
 	std::string what() const;
 };
 
+// criu's own copy of the task's fd p.fd (pidfd_getfd: the task is frozen and criu its tracer), to
+// look at a socket, pty or anon-inode file from outside.
+[[nodiscard]] Result<UniqueFd> steal_fd(const FdParms &p);
+
 // Ghost files larger than this (in allocated bytes) are refused, as CRIU's --ghost-limit (1M).
 constexpr uint64_t kDefaultGhostLimit = 1u << 20;
 
