@@ -339,17 +339,17 @@ Result<> InetSkDumper::dump_established(const FdParms &p, int sk, const InetSkEn
 
 void InetSkDumper::finish(bool tasks_killed)
 {
+	if (lock_ && tasks_killed)
+		lock_->keep(); // restore removes it
+	else if (lock_)    // first, so that the window probes of repair off get through
+		if (auto r = lock_->unlock(); !r)
+			pr_err("{}", r.error().describe());
+	lock_.reset();
 	if (!tasks_killed)
 		for (UniqueFd &sk : repaired_)
 			if (auto r = tcp_repair(sk.get(), TCP_REPAIR_OFF); !r)
 				pr_warn("a connection stays in repair mode: {}", r.error().describe());
 	repaired_.clear();
-	if (lock_ && tasks_killed)
-		lock_->keep(); // restore removes it
-	else if (lock_)
-		if (auto r = lock_->unlock(); !r)
-			pr_err("{}", r.error().describe());
-	lock_.reset();
 }
 
 // ---- restore ----
