@@ -262,7 +262,29 @@ def test_http(env):
         fresh.close()
 
 
-TESTS = [test_redis, test_http]
+def test_http_leave_running(env):
+    """--leave-running: the lock is gone and the connection goes on at once."""
+    port = free_port()
+    pid = env.start(os.path.join(env.tmp, "http-lr.out"), sys.executable, "-c", HTTP_SERVER, str(port))
+    wait_port(port, pid)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
+    try:
+        first = get(conn, "/before")
+        env.dump(pid, os.path.join(env.tmp, "img-lr"), "--tcp-established", "-R", encrypt=True)
+        if nft_has_table(f"CRIU-{pid}"):
+            raise Failure(f"the network lock (table inet CRIU-{pid}) stays after --leave-running")
+        t0 = time.monotonic()
+        after = get(conn, "/after")
+        if time.monotonic() - t0 > 1:
+            raise Failure("the connection was slow to go on after --leave-running (still locked?)")
+    finally:
+        conn.close()
+    n = int(first.split()[1])
+    if after != f"hit {n + 1} /after":
+        raise Failure(f"the connection got {after!r} after {first!r} and --leave-running")
+
+
+TESTS = [test_redis, test_http, test_http_leave_running]
 
 
 def main():
