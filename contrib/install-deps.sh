@@ -12,6 +12,7 @@ catch2
 criu
 openssl gnupg age
 python3 redis-server redis-tools
+nftables
 "
 
 missing=""

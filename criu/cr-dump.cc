@@ -321,6 +321,12 @@ Result<> dump_tree(const Options &opts)
 	Timings t;
 	auto t0 = Clock::now();
 	SeizedTree tree = TRY(seize_tree(opts));
+	// Destroyed before tree (which lets the tasks go on a failure): no task may run while its
+	// connections are in repair mode or locked.
+	struct ResumeGuard {
+		FilesDumper &f;
+		~ResumeGuard() { f.tasks_resume(); }
+	} resume_guard{files};
 	auto frozen_at = Clock::now();
 	t.freezing_us = usec(frozen_at - t0);
 	TRY(check_shared(tree));
@@ -343,8 +349,10 @@ Result<> dump_tree(const Options &opts)
 	TRY(dump_pstree(dir, tasks.front().arena, tasks, tree));
 	TRY_CTX(files.close(), "files of {}", pid);
 
-	if (opts.leave_running)
+	if (opts.leave_running) {
+		files.tasks_resume();
 		TRY(finish_tree(tree, true));
+	}
 	t.frozen_us = usec(Clock::now() - frozen_at);
 	TRY(dump_stats(dir, tasks.front().arena, t, mem));
 	TRY(dump_inventory(dir, tasks.front().arena, root_ids));

@@ -24,6 +24,7 @@
 #include "common/log.h"
 #include "common/xio.h"
 #include "files.h"
+#include "netlock.h"
 #include "compel/ptrace.h"
 #include "restore-regs.h"
 #include "restore.h"
@@ -335,6 +336,8 @@ Result<int> restore(const Options &opts)
 	for (const TaskPlan &t : tasks)
 		if (!t.images.zombie)
 			TRY(finish(t.images, boots.at(t.images.pid), pids));
+	if (opts.tcp_established) // every connection is out of repair mode: the dump's lock goes
+		TRY(network_unlock(root.pid));
 	TRY(run_action_scripts(opts, ScriptAction::PostRestore, root.pid)); // a failure kills the tasks
 	if (auto st = write_stats(dir, tasks, forking_time, usec_since(start)); !st)
 		pr_warn("can't write stats-restore: {}", st.error().describe());

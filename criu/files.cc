@@ -221,6 +221,7 @@ Result<FilesDumper> FilesDumper::create(ImageDir &dir)
 void FilesDumper::set_ghost_limit(uint64_t bytes) { reg_->set_ghost_limit(bytes); }
 
 void FilesDumper::tasks_killed() { inet_->finish(true); }
+void FilesDumper::tasks_resume() { inet_->finish(false); }
 
 Result<uint32_t> FilesDumper::dump_path_file(FdParms &p)
 {

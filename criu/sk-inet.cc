@@ -22,6 +22,7 @@
 #include "common/log.h"
 #include "fdinfo.pb-c.h"
 #include "files-reg.h"
+#include "netlock.h"
 #include "options.h"
 #include "sk-opts.h"
 
@@ -285,7 +286,7 @@ Result<> InetSkDumper::dump(const FdParms &p, uint32_t id, const Options &opts)
 	e.has_shutdown = how != 0;
 	e.shutdown = SkShutdown(how & 3);
 	if (tcp && e.state == TCP_ESTABLISHED)
-		TRY_CTX(dump_established(p, sk.get(), e.ino, opts), "{}", p.what());
+		TRY_CTX(dump_established(p, sk.get(), e, opts), "{}", p.what());
 	FileEntry fe = FILE_ENTRY__INIT;
 	fe.type = FD_TYPES__INETSK;
 	fe.id = id;
@@ -297,20 +298,42 @@ Result<> InetSkDumper::dump(const FdParms &p, uint32_t id, const Options &opts)
 	return {};
 }
 
-Result<> InetSkDumper::dump_established(const FdParms &p, int sk, uint32_t ino, const Options &opts)
+// Locks c (see netlock.h) unless its peer is in the tree too.
+Result<> InetSkDumper::lock_connection(const InetSkEntry &e, const Options &opts)
+{
+	ConnTuple c{.family = int(e.family), .sport = uint16_t(e.src_port), .dport = uint16_t(e.dst_port)};
+	std::memcpy(c.src, e.src_addr, e.n_src_addr * 4);
+	std::memcpy(c.dst, e.dst_addr, e.n_dst_addr * 4);
+	if (TRY(peer_in_tree(c, opts.tree))) {
+		pr_debug("both ends of the connection are in the tree: no network lock");
+		return {};
+	}
+	if (!lock_)
+		lock_.emplace(opts.tree);
+	return lock_->lock(c);
+}
+
+Result<> InetSkDumper::dump_established(const FdParms &p, int sk, const InetSkEntry &e, const Options &opts)
 {
 	if (!opts.tcp_established)
 		return fail(EOPNOTSUPP, "Connected TCP socket, consider using --tcp-established option.");
+	TRY(lock_connection(e, opts));
 	TRY(tcp_repair(sk, TCP_REPAIR_ON));
 	repaired_.emplace_back(fcntl(sk, F_DUPFD_CLOEXEC, 0));
 	if (!repaired_.back())
 		return fail_errno("can't keep a copy of {}", p.what());
 	TcpStream s = TRY(dump_tcp_stream(sk));
-	return write_tcp_stream(*dir_, ino, s);
+	return write_tcp_stream(*dir_, e.ino, s);
 }
 
 void InetSkDumper::finish(bool tasks_killed)
 {
+	if (lock_ && tasks_killed)
+		lock_->keep(); // restore removes it
+	else if (lock_)    // first, so that the window probes of repair off get through
+		if (auto r = lock_->unlock(); !r)
+			pr_err("{}", r.error().describe());
+	lock_.reset();
 	if (!tasks_killed)
 		for (UniqueFd &sk : repaired_)
 			if (auto r = tcp_repair(sk.get(), TCP_REPAIR_OFF); !r)

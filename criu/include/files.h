@@ -81,6 +81,9 @@ public:
 
 	// The dumped tasks are dead: TCP connections stay in repair mode as they go (see sk-inet.h).
 	void tasks_killed();
+	// The dumped tasks are about to run again (--leave-running, a failed dump): connections
+	// leave repair mode and the network lock goes first. A no-op after tasks_killed.
+	void tasks_resume();
 
 	// CRIU's --ghost-limit (bytes allocated to a deleted file); 1 MiB by default.
 	void set_ghost_limit(uint64_t bytes);

@@ -22,11 +22,13 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <vector>
 
 #include "common/result.h"
 #include "common/unique-fd.h"
 #include "image-dir.h"
+#include "netlock.h"
 #include "sk-inet.pb-c.h"
 #include "sk-tcp.h"
 
@@ -44,7 +46,8 @@ public:
 	// Writes FileEntry{INETSK, id} for p (and tcp-stream-<ino>.img of a connection).
 	[[nodiscard]] Result<> dump(const FdParms &p, uint32_t id, const Options &opts);
 	// The dump is over: tasks_killed, the connections stay in repair mode and die silently with
-	// their tasks; else (--leave-running, a failed dump) they leave repair mode and go on.
+	// their tasks, and the network lock stays (see netlock.h); else (--leave-running, a failed
+	// dump) they leave repair mode and go on, and the lock is removed.
 	void finish(bool tasks_killed);
 	~InetSkDumper() { finish(false); }
 
@@ -52,11 +55,13 @@ public:
 	InetSkDumper &operator=(const InetSkDumper &) = delete;
 
 private:
-	[[nodiscard]] Result<> dump_established(const FdParms &p, int sk, uint32_t ino, const Options &opts);
+	[[nodiscard]] Result<> dump_established(const FdParms &p, int sk, const InetSkEntry &e, const Options &opts);
+	[[nodiscard]] Result<> lock_connection(const InetSkEntry &e, const Options &opts);
 
 	ImageDir *dir_;
 	ImageWriter *files_;
 	std::vector<UniqueFd> repaired_; // criu's copies of the connections put in repair mode
+	std::optional<NetLock> lock_;    // once a connection with an outside peer is locked
 };
 
 class InetSkTable {

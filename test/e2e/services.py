@@ -18,6 +18,7 @@ import os
 import secrets
 import shutil
 import socket
+import subprocess
 import sys
 import time
 
@@ -202,6 +203,19 @@ srv.serve_forever()
 """
 
 
+def nft_has_table(name):
+    r = subprocess.run(["nft", "list", "table", "inet", name], capture_output=True)
+    return r.returncode == 0
+
+
+def read_response(conn, path):
+    resp = conn.getresponse()
+    body = resp.read().decode()
+    if resp.status != 200:
+        raise Failure(f"GET {path}: {resp.status} {body}")
+    return body.strip()
+
+
 def get(conn, path):
     conn.request("GET", path)
     resp = conn.getresponse()
@@ -220,24 +234,57 @@ def test_http(env):
         first = get(conn, "/before")
         d = os.path.join(env.tmp, "img")
         env.dump(pid, d, "--tcp-established", encrypt=True)
+        # The network lock: the server's port has no socket now, yet a request sent on the
+        # kept connection gets no RST; it is retransmitted until the restored server answers.
+        if not nft_has_table(f"CRIU-{pid}"):
+            raise Failure(f"no network lock (table inet CRIU-{pid}) after the dump")
+        conn.request("GET", "/during")
+        time.sleep(1)
         rpid = env.restore(d, "--tcp-established", encrypt=True)
         if rpid != pid:
             raise Failure(f"restored as {rpid}, not {pid}")
+        if nft_has_table(f"CRIU-{pid}"):
+            raise Failure(f"the network lock (table inet CRIU-{pid}) is still there after restore")
+        during = read_response(conn, "/during")
         after = get(conn, "/after")  # the same connection, kept across the checkpoint
     finally:
         conn.close()
     n = int(first.split()[1])
-    if after != f"hit {n + 1} /after":
+    if during != f"hit {n + 1} /during":
+        raise Failure(f"the request sent while dumped got {during!r} after {first!r}")
+    if after != f"hit {n + 2} /after":
         raise Failure(f"the kept connection got {after!r} after {first!r}")
     fresh = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
     try:
-        if get(fresh, "/new") != f"hit {n + 2} /new":
+        if get(fresh, "/new") != f"hit {n + 3} /new":
             raise Failure("a new connection after restore got a wrong answer")
     finally:
         fresh.close()
 
 
-TESTS = [test_redis, test_http]
+def test_http_leave_running(env):
+    """--leave-running: the lock is gone and the connection goes on at once."""
+    port = free_port()
+    pid = env.start(os.path.join(env.tmp, "http-lr.out"), sys.executable, "-c", HTTP_SERVER, str(port))
+    wait_port(port, pid)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
+    try:
+        first = get(conn, "/before")
+        env.dump(pid, os.path.join(env.tmp, "img-lr"), "--tcp-established", "-R", encrypt=True)
+        if nft_has_table(f"CRIU-{pid}"):
+            raise Failure(f"the network lock (table inet CRIU-{pid}) stays after --leave-running")
+        t0 = time.monotonic()
+        after = get(conn, "/after")
+        if time.monotonic() - t0 > 1:
+            raise Failure("the connection was slow to go on after --leave-running (still locked?)")
+    finally:
+        conn.close()
+    n = int(first.split()[1])
+    if after != f"hit {n + 1} /after":
+        raise Failure(f"the connection got {after!r} after {first!r} and --leave-running")
+
+
+TESTS = [test_redis, test_http, test_http_leave_running]
 
 
 def main():
