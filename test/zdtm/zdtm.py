@@ -290,16 +290,17 @@ class Run:
         for pid in tree:
             self.procs.add(pid)
         self.criu("dump", args)
-        # The killed tree's other tasks are re-parented to the runner (the subreaper): reap them.
-        for pid in tree:
-            if self.procs.wait(pid, EXIT_TIMEOUT) is None:
-                raise TestError(f"task {pid} of the tree is still alive after criu dump")
         # criu dump kills the task: reap it, wait until its pid is free for the restore.
         status = self.procs.wait(self.pid, EXIT_TIMEOUT)
         if status is None:
             raise TestError("still alive after criu dump")
         if not os.WIFSIGNALED(status):
             raise TestError(f"dumped task ended with {describe_status(status)}, not killed by criu")
+        # The killed tree's other tasks are re-parented to the runner (the subreaper) once their
+        # parent is gone: reap them parents first (a child is ours only after its parent died).
+        for pid in tree:
+            if self.procs.wait(pid, EXIT_TIMEOUT) is None:
+                raise TestError(f"task {pid} of the tree is still alive after criu dump")
 
     def restore(self):
         rst_pid = os.path.join(self.imgdir, "rst.pid")
