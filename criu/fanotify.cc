@@ -4,6 +4,7 @@
 #include <sys/fanotify.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cstdio>
 #include <deque>
 #include <sstream>
@@ -38,6 +39,21 @@ struct Mark {
 	std::string path;
 };
 
+// A mountinfo field with its octal escapes ("\\040" for a space) decoded.
+std::string unescape(const std::string &s)
+{
+	std::string out;
+	for (size_t i = 0; i < s.size(); i++) {
+		if (s[i] == '\\' && i + 3 < s.size() && std::isdigit(s[i + 1])) {
+			out += char(std::stoi(s.substr(i + 1, 3), nullptr, 8));
+			i += 3;
+		} else {
+			out += s[i];
+		}
+	}
+	return out;
+}
+
 // Mount point and device (kernel-encoded) of mount mnt_id of pid, from /proc/PID/mountinfo.
 Result<> find_mount(const FdParms &p, Mark &k)
 {
@@ -52,7 +68,7 @@ Result<> find_mount(const FdParms &p, Mark &k)
 		unsigned maj = 0, min = 0;
 		if (std::sscanf(dev.c_str(), "%u:%u", &maj, &min) == 2)
 			k.m.s_dev = maj << 20 | min;
-		k.path = point;
+		k.path = unescape(point);
 		return {};
 	}
 	return fail(ENOENT, "{}: fanotify mount mark on mount {}, not in /proc/{}/mountinfo", p.what(), k.me.mnt_id,
@@ -115,10 +131,10 @@ Result<> dump_fanotify(ImageWriter &files, const FdParms &p, uint32_t id)
 	FanotifyFileEntry ffe = FANOTIFY_FILE_ENTRY__INIT;
 	ffe.faflags = uint32_t(fdinfo_field(head, "flags:", 16));
 	ffe.evflags = uint32_t(fdinfo_field(head, "event-flags:", 16));
-	if (ffe.faflags & (FAN_CLASS_CONTENT | FAN_CLASS_PRE_CONTENT))
-		pr_info("{}: fanotify of class {:#x} (no permission marks)\n", p.what(), ffe.faflags & 0xc);
 	std::deque<Mark> marks; // stable addresses: entries point into each other
 	TRY(parse_marks(p, info, id, marks));
+	pr_info("Dumping fanotify {:#x}: flags {:#x}, event flags {:#x}, {} marks\n", id, ffe.faflags, ffe.evflags,
+		marks.size());
 	std::vector<FanotifyMarkEntry *> ptrs;
 	for (Mark &k : marks) {
 		if (k.m.ie) {
