@@ -28,6 +28,7 @@ bool is_anon_type(uint32_t type)
 	case FD_TYPES__SIGNALFD:
 	case FD_TYPES__TIMERFD:
 	case FD_TYPES__INOTIFY:
+	case FD_TYPES__FANOTIFY:
 		return true;
 	default:
 		return false;
@@ -79,6 +80,7 @@ Result<> check_anon_entry(const FileEntry &fe)
 	case FD_TYPES__SIGNALFD: ok = fe.sgfd && fe.sgfd->id == fe.id; break;
 	case FD_TYPES__TIMERFD: ok = fe.tfd && fe.tfd->id == fe.id; break;
 	case FD_TYPES__INOTIFY: ok = fe.ify && fe.ify->id == fe.id; break;
+	case FD_TYPES__FANOTIFY: ok = fe.ffy && fe.ffy->id == fe.id; break;
 	default: break;
 	}
 	if (!ok)
@@ -98,6 +100,7 @@ Result<UniqueFd> FileTable::open_anon(uint32_t id) const
 	case FD_TYPES__SIGNALFD: return open_signalfd(*fe->sgfd);
 	case FD_TYPES__TIMERFD: return open_timerfd(*fe->tfd);
 	case FD_TYPES__INOTIFY: return open_inotify(*fe->ify);
+	case FD_TYPES__FANOTIFY: return open_fanotify(*fe->ffy);
 	default: return fail(EINVAL, "files.img: file {:#x} is of type {}, not an anon inode", id, int(fe->type));
 	}
 }

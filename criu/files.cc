@@ -136,6 +136,7 @@ Result<> dump_eventpoll_fd(FdDumpCtx &c, const FdParms &p, uint32_t id) { return
 Result<> dump_signalfd_fd(FdDumpCtx &c, const FdParms &p, uint32_t id) { return dump_signalfd(c.files, p, id); }
 Result<> dump_timerfd_fd(FdDumpCtx &c, const FdParms &p, uint32_t id) { return dump_timerfd(c.files, p, id); }
 Result<> dump_inotify_fd(FdDumpCtx &c, const FdParms &p, uint32_t id) { return dump_inotify(c.files, p, id); }
+Result<> dump_fanotify_fd(FdDumpCtx &c, const FdParms &p, uint32_t id) { return dump_fanotify(c.files, p, id); }
 
 // The socket's protocol name, as the kernel gives it ("UNIX", "UNIX-STREAM", "TCP", ...),
 // starts with name.
@@ -176,7 +177,8 @@ const FdKind kFdKinds[] = {
 	 dump_signalfd_fd},
 	{"timerfd", [](const FdParms &p) { return p.link == "anon_inode:[timerfd]"; }, FD_TYPES__TIMERFD, dump_timerfd_fd},
 	{"inotify", [](const FdParms &p) { return p.link == "anon_inode:inotify"; }, FD_TYPES__INOTIFY, dump_inotify_fd},
-	{"fanotify", [](const FdParms &p) { return p.link == "anon_inode:[fanotify]"; }, FD_TYPES__FANOTIFY, nullptr},
+	{"fanotify", [](const FdParms &p) { return p.link == "anon_inode:[fanotify]"; }, FD_TYPES__FANOTIFY,
+	 dump_fanotify_fd},
 	{"anon inode", [](const FdParms &p) { return link_starts(p, "anon_inode:"); }, FD_TYPES__UND, nullptr},
 	{"character device", [](const FdParms &p) { return S_ISCHR(p.st.st_mode); }, FD_TYPES__UND, nullptr},
 	{"block device", [](const FdParms &p) { return S_ISBLK(p.st.st_mode); }, FD_TYPES__UND, nullptr},

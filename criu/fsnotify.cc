@@ -28,30 +28,11 @@ namespace {
 // <linux/inotify.h>'s, which can't be included with <sys/inotify.h>.
 constexpr unsigned long kInotifyIocSetNextWd = _IOW('I', 0, int32_t);
 
-constexpr size_t kHandleWords = FH_ENTRY_SIZES__min_entries; // 16 words: MAX_HANDLE_SZ bytes
-
 struct Watch {
 	InotifyWdEntry wd = INOTIFY_WD_ENTRY__INIT;
 	FhEntry fh = FH_ENTRY__INIT;
 	uint64_t words[kHandleWords] = {};
 };
-
-// "f_handle:1ac5030000000000": the handle's bytes in hex, into words.
-Result<> parse_handle(std::string_view line, Watch &w)
-{
-	size_t at = line.find("f_handle:");
-	if (at == line.npos || w.fh.bytes > sizeof(w.words))
-		return fail(EINVAL, "bad inotify watch line \"{}\"", line);
-	std::string_view hex = line.substr(at + 9);
-	uint8_t bytes[sizeof(w.words)] = {};
-	for (size_t i = 0; i < w.fh.bytes; i++) {
-		if (hex.size() < 2 * i + 2 || !std::isxdigit(hex[2 * i]) || !std::isxdigit(hex[2 * i + 1]))
-			return fail(EINVAL, "short f_handle in \"{}\"", line);
-		bytes[i] = uint8_t(std::stoul(std::string(hex.substr(2 * i, 2)), nullptr, 16));
-	}
-	std::memcpy(w.words, bytes, sizeof(bytes));
-	return {};
-}
 
 // "inotify wd:1 ino:3c51a sdev:fe00000 mask:100 ignored_mask:0 fhandle-bytes:8 fhandle-type:1
 //  f_handle:1ac5030000000000", every number in hex.
@@ -71,7 +52,7 @@ Result<std::vector<Watch>> parse_watches(const FdParms &p, const std::string &in
 		w.wd.ignored_mask = uint32_t(fdinfo_field(line, "ignored_mask:", 16));
 		w.fh.bytes = uint32_t(fdinfo_field(line, "fhandle-bytes:", 16));
 		w.fh.type = uint32_t(fdinfo_field(line, "fhandle-type:", 16));
-		TRY_CTX(parse_handle(line, w), "{}", p.what());
+		TRY_CTX(parse_fhandle(line, w.fh, w.words), "{}", p.what());
 	}
 	return out;
 }
@@ -107,6 +88,44 @@ Result<> dump_inotify(ImageWriter &files, const FdParms &p, uint32_t id)
 
 namespace {
 
+Result<> add_watch(int ifd, const InotifyWdEntry &w)
+{
+	UniqueFd target = TRY_CTX(open_fhandle(*w.f_handle, w.s_dev, w.i_ino), "watch {}", w.wd);
+	std::string path = fmt::format("/proc/self/fd/{}", target.get());
+	if (ioctl(ifd, kInotifyIocSetNextWd, int(w.wd)) < 0)
+		return fail_errno("INOTIFY_IOC_SETNEXTWD {}", w.wd);
+	uint32_t mask = w.mask & (IN_ALL_EVENTS | IN_ONESHOT | IN_EXCL_UNLINK);
+	int wd = inotify_add_watch(ifd, path.c_str(), mask);
+	if (wd < 0)
+		return fail_errno("can't add watch {} (mask {:#x}) on inode {:#x}", w.wd, mask, w.i_ino);
+	if (uint32_t(wd) != w.wd)
+		return fail(EEXIST, "watch on inode {:#x} came back as wd {}, not {}", w.i_ino, wd, w.wd);
+	pr_info("Restored wd {} mask {:#x} on inode {:#x}\n", wd, mask, w.i_ino);
+	return {};
+}
+
+} // namespace
+
+// ---- shared with fanotify (fsnotify.h) ----
+
+Result<> parse_fhandle(std::string_view line, FhEntry &fh, uint64_t (&words)[kHandleWords])
+{
+	size_t at = line.find("f_handle:");
+	if (at == line.npos || fh.bytes > sizeof(words))
+		return fail(EINVAL, "bad fsnotify mark line \"{}\"", line);
+	std::string_view hex = line.substr(at + 9);
+	uint8_t bytes[sizeof(words)] = {};
+	for (size_t i = 0; i < fh.bytes; i++) {
+		if (hex.size() < 2 * i + 2 || !std::isxdigit(hex[2 * i]) || !std::isxdigit(hex[2 * i + 1]))
+			return fail(EINVAL, "short f_handle in \"{}\"", line);
+		bytes[i] = uint8_t(std::stoul(std::string(hex.substr(2 * i, 2)), nullptr, 16));
+	}
+	std::memcpy(words, bytes, sizeof(bytes));
+	return {};
+}
+
+namespace {
+
 // A mount of the filesystem whose (kernel-encoded) device is s_dev, opened for
 // open_by_handle_at.
 Result<UniqueFd> open_mount_of(uint32_t s_dev)
@@ -124,40 +143,23 @@ Result<UniqueFd> open_mount_of(uint32_t s_dev)
 	return fail(ENOENT, "no mount of device {} (sdev {:#x}) in /proc/self/mountinfo", want, s_dev);
 }
 
-Result<UniqueFd> open_handle(const InotifyWdEntry &w)
+} // namespace
+
+Result<UniqueFd> open_fhandle(const FhEntry &fh, uint32_t s_dev, uint64_t ino)
 {
-	const FhEntry &fh = *w.f_handle;
 	if (fh.bytes > fh.n_handle * sizeof(uint64_t))
-		return fail(EINVAL, "watch {}: f_handle of {} bytes in {} words", w.wd, fh.bytes, fh.n_handle);
+		return fail(EINVAL, "f_handle of {} bytes in {} words", fh.bytes, fh.n_handle);
 	std::vector<uint8_t> buf(sizeof(struct file_handle) + fh.n_handle * sizeof(uint64_t));
 	auto *h = reinterpret_cast<struct file_handle *>(buf.data());
 	h->handle_bytes = fh.bytes;
 	h->handle_type = int(fh.type);
 	std::memcpy(h->f_handle, fh.handle, fh.n_handle * sizeof(uint64_t));
-	UniqueFd mnt = TRY(open_mount_of(w.s_dev));
+	UniqueFd mnt = TRY(open_mount_of(s_dev));
 	UniqueFd fd(open_by_handle_at(mnt.get(), h, O_PATH | O_CLOEXEC));
 	if (!fd)
-		return fail_errno("can't open the inode {:#x} of watch {} by its handle", w.i_ino, w.wd);
+		return fail_errno("can't open the inode {:#x} by its handle", ino);
 	return fd;
 }
-
-Result<> add_watch(int ifd, const InotifyWdEntry &w)
-{
-	UniqueFd target = TRY(open_handle(w));
-	std::string path = fmt::format("/proc/self/fd/{}", target.get());
-	if (ioctl(ifd, kInotifyIocSetNextWd, int(w.wd)) < 0)
-		return fail_errno("INOTIFY_IOC_SETNEXTWD {}", w.wd);
-	uint32_t mask = w.mask & (IN_ALL_EVENTS | IN_ONESHOT | IN_EXCL_UNLINK);
-	int wd = inotify_add_watch(ifd, path.c_str(), mask);
-	if (wd < 0)
-		return fail_errno("can't add watch {} (mask {:#x}) on inode {:#x}", w.wd, mask, w.i_ino);
-	if (uint32_t(wd) != w.wd)
-		return fail(EEXIST, "watch on inode {:#x} came back as wd {}, not {}", w.i_ino, wd, w.wd);
-	pr_info("Restored wd {} mask {:#x} on inode {:#x}\n", wd, mask, w.i_ino);
-	return {};
-}
-
-} // namespace
 
 Result<UniqueFd> open_inotify(const InotifyFileEntry &e)
 {

@@ -1,7 +1,7 @@
 // Files on the kernel's anonymous inode (readlink "anon_inode:[eventfd]" and the like): eventfd,
-// epoll, signalfd, timerfd and inotify, each in its own file (eventfd.cc, eventpoll.cc,
-// signalfd.cc, timerfd.cc, fsnotify.cc; see their headers). They all live in files.img as
-// FileEntry {type, id, efd|epfd|sgfd|tfd|ify}, as CRIU 3.x writes them, and are per-task
+// epoll, signalfd, timerfd, inotify and fanotify, each in its own file (eventfd.cc, eventpoll.cc,
+// signalfd.cc, timerfd.cc, fsnotify.cc, fanotify.cc; see their headers). They all live in
+// files.img as FileEntry {type, id, efd|epfd|sgfd|tfd|ify|ffy}, as CRIU 3.x writes them, and are per-task
 // objects: restore creates each in install_one (FileTable::open_anon); a child that shares one
 // with its parent takes the parent's after fork (FdPlan's inherited map). Epolls come last in
 // FdPlan::install (their targets are the task's other fds). Internal to files.cc.
