@@ -23,6 +23,7 @@
 
 #include "common/log.h"
 #include "common/unique-fd.h"
+#include "sock-diag.h"
 
 extern char **environ;
 
@@ -105,39 +106,21 @@ bool same(const ConnTuple &a, const ConnTuple &b)
 // The inodes of the local sockets of family whose connection is `want` (normalized).
 Result<> diag_find(int family, const ConnTuple &want, std::vector<uint32_t> &found)
 {
-	UniqueFd nl(socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG));
-	if (!nl)
-		return fail_errno("can't open a sock_diag socket");
 	struct {
 		nlmsghdr h;
 		inet_diag_req_v2 r;
 	} req{};
-	req.h.nlmsg_len = sizeof(req);
-	req.h.nlmsg_type = SOCK_DIAG_BY_FAMILY;
-	req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
 	req.r.sdiag_family = uint8_t(family);
 	req.r.sdiag_protocol = IPPROTO_TCP;
 	req.r.idiag_states = 1u << TCP_ESTABLISHED;
-	if (send(nl.get(), &req, sizeof(req), 0) < 0)
-		return fail_errno("sock_diag request");
-	std::vector<char> buf(32768);
-	for (;;) {
-		ssize_t n = recv(nl.get(), buf.data(), buf.size(), 0);
-		if (n < 0)
-			return fail_errno("sock_diag answer");
-		for (auto *h = reinterpret_cast<nlmsghdr *>(buf.data()); NLMSG_OK(h, n); h = NLMSG_NEXT(h, n)) {
-			if (h->nlmsg_type == NLMSG_DONE)
-				return {};
-			if (h->nlmsg_type == NLMSG_ERROR)
-				return fail(EIO, "sock_diag answered an error");
-			auto *m = static_cast<inet_diag_msg *>(NLMSG_DATA(h));
-			ConnTuple c{.family = family, .sport = ntohs(m->id.idiag_sport), .dport = ntohs(m->id.idiag_dport)};
-			std::memcpy(c.src, m->id.idiag_src, sizeof(c.src));
-			std::memcpy(c.dst, m->id.idiag_dst, sizeof(c.dst));
-			if (same(normalized(c), want))
-				found.push_back(m->idiag_inode);
-		}
-	}
+	return sock_diag_dump(&req, sizeof(req), [&](const nlmsghdr &h) {
+		const auto *m = static_cast<const inet_diag_msg *>(NLMSG_DATA(&h));
+		ConnTuple c{.family = family, .sport = ntohs(m->id.idiag_sport), .dport = ntohs(m->id.idiag_dport)};
+		std::memcpy(c.src, m->id.idiag_src, sizeof(c.src));
+		std::memcpy(c.dst, m->id.idiag_dst, sizeof(c.dst));
+		if (same(normalized(c), want))
+			found.push_back(m->idiag_inode);
+	});
 }
 
 std::string element(const ConnTuple &c)

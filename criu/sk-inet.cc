@@ -25,6 +25,7 @@
 #include "netlock.h"
 #include "options.h"
 #include "sk-opts.h"
+#include "sock-diag.h"
 
 namespace criu {
 
@@ -82,42 +83,25 @@ Result<Addr> sock_name(int sk, bool peer)
 // socket sock_diag does not list.
 Result<uint32_t> diag_shutdown(int family, int proto, uint32_t ino)
 {
-	UniqueFd nl(socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG));
-	if (!nl)
-		return fail_errno("can't open a sock_diag socket");
 	struct {
 		nlmsghdr h;
 		inet_diag_req_v2 r;
 	} req{};
-	req.h.nlmsg_len = sizeof(req);
-	req.h.nlmsg_type = SOCK_DIAG_BY_FAMILY;
-	req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
 	req.r.sdiag_family = uint8_t(family);
 	req.r.sdiag_protocol = uint8_t(proto);
 	req.r.idiag_states = ~0u;
-	if (send(nl.get(), &req, sizeof(req), 0) < 0)
-		return fail_errno("sock_diag request");
-	std::vector<char> buf(32768);
 	std::optional<uint32_t> found;
-	for (;;) {
-		ssize_t n = recv(nl.get(), buf.data(), buf.size(), 0);
-		if (n < 0)
-			return fail_errno("sock_diag answer");
-		for (auto *h = reinterpret_cast<nlmsghdr *>(buf.data()); NLMSG_OK(h, n); h = NLMSG_NEXT(h, n)) {
-			if (h->nlmsg_type == NLMSG_DONE)
-				return found.value_or(0); // unhashed (never bound) sockets are not listed
-			if (h->nlmsg_type == NLMSG_ERROR)
-				return fail(EIO, "sock_diag answered an error");
-			auto *m = static_cast<inet_diag_msg *>(NLMSG_DATA(h));
-			if (m->idiag_inode != ino || found)
-				continue;
-			found = 0;
-			int len = int(h->nlmsg_len - NLMSG_LENGTH(sizeof(*m)));
-			for (auto *a = reinterpret_cast<rtattr *>(m + 1); RTA_OK(a, len); a = RTA_NEXT(a, len))
-				if (a->rta_type == INET_DIAG_SHUTDOWN)
-					found = *static_cast<uint8_t *>(RTA_DATA(a));
-		}
-	}
+	TRY(sock_diag_dump(&req, sizeof(req), [&](const nlmsghdr &h) {
+		const auto *m = static_cast<const inet_diag_msg *>(NLMSG_DATA(&h));
+		if (m->idiag_inode != ino || found)
+			return;
+		found = 0;
+		int len = int(h.nlmsg_len - NLMSG_LENGTH(sizeof(*m)));
+		for (auto *a = reinterpret_cast<const rtattr *>(m + 1); RTA_OK(a, len); a = RTA_NEXT(a, len))
+			if (a->rta_type == INET_DIAG_SHUTDOWN)
+				found = *static_cast<const uint8_t *>(RTA_DATA(a));
+	}));
+	return found.value_or(0); // unhashed (never bound) sockets are not listed
 }
 
 const char *tcp_state_name(int st)

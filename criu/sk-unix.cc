@@ -23,6 +23,7 @@
 #include "fdinfo.pb-c.h"
 #include "files-reg.h"
 #include "options.h"
+#include "sock-diag.h"
 
 namespace criu {
 
@@ -62,26 +63,6 @@ void parse_attrs(UnixDiag &d, const rtattr *a, int len)
 }
 
 // Parses one recv() worth of netlink messages; true at NLMSG_DONE.
-Result<bool> parse_diag(std::map<uint32_t, UnixDiag> &out, const char *buf, ssize_t len)
-{
-	for (auto *h = reinterpret_cast<const nlmsghdr *>(buf); NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
-		if (h->nlmsg_type == NLMSG_DONE)
-			return true;
-		if (h->nlmsg_type == NLMSG_ERROR) {
-			const auto *e = static_cast<const nlmsgerr *>(NLMSG_DATA(h));
-			return fail(-e->error, "unix_diag answered an error");
-		}
-		const auto *m = static_cast<const unix_diag_msg *>(NLMSG_DATA(h));
-		UnixDiag d;
-		d.ino = m->udiag_ino;
-		d.type = m->udiag_type;
-		d.state = m->udiag_state;
-		parse_attrs(d, reinterpret_cast<const rtattr *>(m + 1), int(h->nlmsg_len - NLMSG_LENGTH(sizeof(*m))));
-		out[d.ino] = std::move(d);
-	}
-	return false;
-}
-
 // ---- names ----
 
 // sockaddr_un of a name as UnixSkEntry keeps it; nullopt when it does not fit.
@@ -122,32 +103,27 @@ const char *type_name(uint32_t type)
 
 Result<std::map<uint32_t, UnixDiag>> unix_diag_all()
 {
-	UniqueFd nl(socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG));
-	if (!nl)
-		return fail_errno("can't open a NETLINK_SOCK_DIAG socket");
 	struct {
 		nlmsghdr h;
 		unix_diag_req r;
 	} req{};
-	req.h.nlmsg_len = sizeof(req);
-	req.h.nlmsg_type = SOCK_DIAG_BY_FAMILY;
-	req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
 	req.r.sdiag_family = AF_UNIX;
 	req.r.udiag_states = ~0u;
 	req.r.udiag_show = UDIAG_SHOW_NAME | UDIAG_SHOW_VFS | UDIAG_SHOW_PEER | UDIAG_SHOW_ICONS | UDIAG_SHOW_RQLEN;
-	if (send(nl.get(), &req, sizeof(req), 0) != ssize_t(sizeof(req)))
-		return fail_errno("can't ask unix_diag");
 	std::map<uint32_t, UnixDiag> out;
-	std::vector<char> buf(1 << 16);
-	while (true) {
-		ssize_t n = recv(nl.get(), buf.data(), buf.size(), 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return fail_errno("can't read unix_diag's answer");
-		if (TRY(parse_diag(out, buf.data(), n)))
-			return out;
-	}
+	TRY_CTX(sock_diag_dump(&req, sizeof(req),
+			       [&](const nlmsghdr &h) {
+				       const auto *m = static_cast<const unix_diag_msg *>(NLMSG_DATA(&h));
+				       UnixDiag d;
+				       d.ino = m->udiag_ino;
+				       d.type = m->udiag_type;
+				       d.state = m->udiag_state;
+				       parse_attrs(d, reinterpret_cast<const rtattr *>(m + 1),
+						   int(h.nlmsg_len - NLMSG_LENGTH(sizeof(*m))));
+				       out[d.ino] = std::move(d);
+			       }),
+		"unix_diag");
+	return out;
 }
 
 // ---- dump ----
