@@ -29,6 +29,9 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
+from e2e import descendants  # noqa: E402 - every process below a pid, zombies included
+
 PR_SET_CHILD_SUBREAPER = 36
 PASS = "criusec-bench-passphrase"
 METHODS = ["plain", "encrypt", "openssl", "gpg", "age"]
@@ -118,26 +121,6 @@ class Env:
     def cleanup(self):
         for pid in list(self.pids):
             self.kill(pid)
-
-
-def descendants(pid):
-    """Every descendant of pid, by /proc/PID/task/TID/children."""
-    out, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        try:
-            tids = os.listdir(f"/proc/{p}/task")
-        except FileNotFoundError:
-            continue
-        for tid in tids:
-            try:
-                with open(f"/proc/{p}/task/{tid}/children") as f:
-                    kids = [int(k) for k in f.read().split()]
-            except FileNotFoundError:
-                continue
-            out += kids
-            todo += kids
-    return out
 
 
 def reap(pid, timeout=60):

@@ -97,7 +97,7 @@ def log_tail(argv):
 
 
 def descendants(pid):
-    """Every live process below pid."""
+    """Every process below pid (zombies included: they too must be reaped)."""
     parent = {}
     for d in filter(str.isdigit, os.listdir("/proc")):
         try:
