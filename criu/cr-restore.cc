@@ -47,6 +47,21 @@ Result<> check_groups(const std::vector<TaskPlan> &tasks, const std::set<pid_t> 
 	return {};
 }
 
+// Every shared anonymous segment the tasks map (System V ones are refused by premap).
+ShmemTable shared_segments(const std::vector<TaskPlan> &tasks)
+{
+	ShmemTable shmem;
+	for (const TaskPlan &t : tasks) {
+		if (t.images.zombie)
+			continue;
+		const MmEntry &mm = t.images.mm_entry();
+		for (size_t i = 0; i < mm.n_vmas; i++)
+			if ((mm.vmas[i]->status & vma_status::kAnonShared) && !(mm.vmas[i]->status & vma_status::kSysvIpc))
+				shmem.add(*mm.vmas[i]);
+	}
+	return shmem;
+}
+
 Result<> check_free(const std::vector<TaskPlan> &tasks)
 {
 	for (const TaskPlan &p : tasks)
@@ -298,11 +313,7 @@ Result<int> restore(const Options &opts)
 	for (const TaskPlan &t : tasks)
 		pids.insert(t.images.pid);
 	TRY(check_groups(tasks, pids, opts));
-	ShmemTable shmem;
-	for (const TaskPlan &t : tasks)
-		for (size_t i = 0; !t.images.zombie && i < t.images.mm_entry().n_vmas; i++)
-			if (t.images.mm_entry().vmas[i]->status & vma_status::kAnonShared)
-				shmem.add(*t.images.mm_entry().vmas[i]);
+	ShmemTable shmem = shared_segments(tasks);
 	int max_fd = 2;
 	for (const TaskPlan &t : tasks)
 		max_fd = std::max(max_fd, t.fds.max_fd());
