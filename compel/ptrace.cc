@@ -6,6 +6,7 @@
 #include <sys/ptrace.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
+#include <pthread.h>
 #include <time.h>
 
 #include <algorithm>
@@ -63,18 +64,29 @@ Result<Stop> classify(pid_t tid, int status)
 	return Stop{.kind = StopKind::Signal, .sig = sig, .si_code = si.si_code};
 }
 
+// Sleeps until a SIGCHLD comes (a tracee stopped or exited) or d passes. SIGCHLD reaches us
+// only while it is blocked (its default action discards it otherwise): criu blocks it in main()
+// before any thread starts. A caller without it blocked simply sleeps d.
 void pause_for(std::chrono::microseconds d)
 {
 	struct timespec ts = {0, long(d.count()) * 1000};
-	nanosleep(&ts, nullptr);
+	sigset_t chld;
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	sigset_t cur;
+	if (pthread_sigmask(SIG_BLOCK, nullptr, &cur) == 0 && sigismember(&cur, SIGCHLD) == 1)
+		sigtimedwait(&chld, nullptr, &ts);
+	else
+		nanosleep(&ts, nullptr);
 }
 
 } // namespace
 
 Result<Stop> wait_stop(pid_t tid, Deadline dl)
 {
-	// waitpid() has no timeout; stops come within microseconds, so poll with a growing pause.
-	std::chrono::microseconds delay{10};
+	// waitpid() has no timeout: poll it, sleeping in between until the next SIGCHLD. Another
+	// thread may take that SIGCHLD first, so no sleep is longer than 2 ms.
+	std::chrono::microseconds delay{100};
 	for (;;) {
 		int status = 0;
 		pid_t r = waitpid(tid, &status, __WALL | WNOHANG);

@@ -5,6 +5,7 @@
 #include "action-scripts.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -63,6 +64,9 @@ Result<int> run_one(const std::string &script, const std::vector<std::string> &e
 	if (pid < 0)
 		return fail_errno("can't fork for script {}", script);
 	if (pid == 0) {
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, nullptr); // criu blocks SIGCHLD (see main)
 		dup2(null.get(), STDIN_FILENO);
 		if (log_fd >= 0) {
 			dup2(log_fd, STDOUT_FILENO);

@@ -1,5 +1,6 @@
 // criu: the command line entry point.
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -50,10 +51,22 @@ Result<UniqueFd> open_log(const Options &o)
 	return xio::open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0600);
 }
 
+// compel sleeps until SIGCHLD while it waits for a tracee to stop (see pt::wait_stop); the
+// signal is only kept for it while blocked. Blocked here, before any thread starts, so every
+// thread inherits it; children that exec unblock it again.
+void block_sigchld()
+{
+	sigset_t chld;
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &chld, nullptr);
+}
+
 } // namespace
 
 int main(int argc, char **argv)
 {
+	block_sigchld();
 	std::vector<std::string> args(argv, argv + argc);
 	for (const std::string &a : args) {
 		if (a == "-V" || a == "--version") {

@@ -167,10 +167,17 @@ Result<> run_nft(std::string_view script)
 	posix_spawn_file_actions_adddup2(&fa, in_r.get(), 0);
 	posix_spawn_file_actions_adddup2(&fa, err_w.get(), 1);
 	posix_spawn_file_actions_adddup2(&fa, err_w.get(), 2);
+	posix_spawnattr_t attr; // with no signal blocked: criu blocks SIGCHLD (see main)
+	posix_spawnattr_init(&attr);
+	sigset_t none;
+	sigemptyset(&none);
+	posix_spawnattr_setsigmask(&attr, &none);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
 	const char *argv[] = {nft, "-f", "-", nullptr};
 	pid_t pid;
-	int rc = posix_spawn(&pid, nft, &fa, nullptr, const_cast<char **>(argv), environ);
+	int rc = posix_spawn(&pid, nft, &fa, &attr, const_cast<char **>(argv), environ);
 	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
 	if (rc != 0)
 		return fail(rc, "can't run {}", nft);
 	in_r.reset();
