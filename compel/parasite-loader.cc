@@ -61,6 +61,11 @@ Parasite::~Parasite()
 
 void *Parasite::args_local() const { return static_cast<char *>(area_.local) + kArgsOffset; }
 
+RemoteArea Parasite::args_area() const
+{
+	return RemoteArea{.remote = area_.remote + kArgsOffset, .local = args_local(), .size = PARASITE_ARGS_SIZE};
+}
+
 Result<> Parasite::run(parasite_cmd cmd)
 {
 	if (!proc_)

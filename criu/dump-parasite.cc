@@ -1,6 +1,7 @@
-// Asking a frozen task what only it can tell: signal dispositions, umask, itimers and the like
-// through the parasite; per-thread state (sigaltstack, clear_tid address, ...) through system
-// calls run in each thread; POSIX timers through timer_gettime in the leader.
+// Asking a frozen task what only it can tell: signal dispositions, umask, itimers, brk and the
+// leader's per-thread state through the parasite (two commands); the other threads' state
+// (sigaltstack, clear_tid address, ...) through system calls run in each; POSIX timers through
+// timer_gettime in the leader. Remote system calls use the parasite's argument area.
 #define LOG_PREFIX "dump: "
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -33,25 +34,31 @@ template <typename T> T read_area(const RemoteArea &a)
 	return v;
 }
 
-struct KernelStack { // stack_t
-	uint64_t ss_sp;
-	int32_t ss_flags;
-	uint32_t pad;
-	uint64_t ss_size;
-};
-
+// A thread other than the leader: its per-thread state by system calls run in it.
 Result<ThreadParasiteState> collect_thread(SeizedProcess &p, const RemoteArea &a, pid_t tid)
 {
 	ThreadParasiteState t{.tid = tid};
 	TRY(ask(p, tid, "PR_GET_TID_ADDRESS", __NR_prctl, {PR_GET_TID_ADDRESS, a.remote}));
 	t.clear_tid_addr = read_area<uint64_t>(a);
 	TRY(ask(p, tid, "sigaltstack", __NR_sigaltstack, {0, a.remote}));
-	auto ss = read_area<KernelStack>(a);
-	t.ss_sp = ss.ss_sp, t.ss_size = ss.ss_size, t.ss_flags = uint32_t(ss.ss_flags);
+	auto ss = read_area<parasite_stack>(a);
+	t.ss_sp = ss.sp, t.ss_size = ss.size, t.ss_flags = uint32_t(ss.flags);
 	TRY(ask(p, tid, "PR_GET_PDEATHSIG", __NR_prctl, {PR_GET_PDEATHSIG, a.remote}));
 	t.pdeath_sig = read_area<uint32_t>(a);
 	t.secbits = uint32_t(TRY(ask(p, tid, "PR_GET_SECUREBITS", __NR_prctl, {PR_GET_SECUREBITS})));
 	return t;
+}
+
+// The leader's per-thread state, as DUMP_MISC read it from inside.
+ThreadParasiteState leader_state(pid_t tid, const parasite_misc_args &m)
+{
+	return ThreadParasiteState{.tid = tid,
+				   .clear_tid_addr = m.tid_address,
+				   .ss_sp = m.altstack.sp,
+				   .ss_size = m.altstack.size,
+				   .ss_flags = uint32_t(m.altstack.flags),
+				   .pdeath_sig = uint32_t(m.pdeath_sig),
+				   .secbits = uint32_t(m.securebits)};
 }
 
 struct KernelItimerspec {
@@ -75,17 +82,17 @@ Result<std::vector<PosixTimerState>> collect_posix_timers(SeizedProcess &p, cons
 	return out;
 }
 
-Result<TaskParasiteState> collect_with_area(SeizedProcess &p, compel::Parasite &parasite, const RemoteArea &a)
+Result<TaskParasiteState> collect_with_parasite(SeizedProcess &p, compel::Parasite &parasite)
 {
 	TaskParasiteState s;
 	s.sigacts = TRY(parasite.call<parasite_sigacts_args>(PARASITE_CMD_DUMP_SIGACTS));
 	s.misc = TRY(parasite.call<parasite_misc_args>(PARASITE_CMD_DUMP_MISC));
-	s.brk = uint64_t(TRY(ask(p, p.pid(), "brk", __NR_brk, {0})));
-	TRY(ask(p, p.pid(), "PR_GET_CHILD_SUBREAPER", __NR_prctl, {PR_GET_CHILD_SUBREAPER, a.remote}));
-	s.child_subreaper = read_area<int32_t>(a) != 0;
+	s.brk = s.misc.brk;
+	s.child_subreaper = s.misc.child_subreaper != 0;
+	RemoteArea a = parasite.args_area(); // free between commands
 	s.posix_timers = TRY(collect_posix_timers(p, a));
 	for (pid_t tid : p.threads())
-		s.threads.push_back(TRY(collect_thread(p, a, tid)));
+		s.threads.push_back(tid == p.pid() ? leader_state(tid, s.misc) : TRY(collect_thread(p, a, tid)));
 	return s;
 }
 
@@ -95,13 +102,10 @@ Result<TaskParasiteState> collect_parasite_state(SeizedProcess &p)
 {
 	pr_info("Dumping task state from inside {} (parasite)", p.pid());
 	auto parasite = TRY_CTX(compel::Parasite::load(p), "task {}", p.pid());
-	RemoteArea a = TRY_CTX(p.map_shared(4096), "task {}", p.pid());
-	auto s = collect_with_area(p, parasite, a);
-	auto unmapped = p.unmap_shared(a);
+	auto s = collect_with_parasite(p, parasite);
 	auto unloaded = parasite.unload();
 	if (!s)
 		return std::unexpected(std::move(s.error().context(fmt::format("task {}", p.pid()))));
-	TRY_CTX(std::move(unmapped), "task {}", p.pid());
 	TRY_CTX(std::move(unloaded), "task {}", p.pid());
 	return s;
 }

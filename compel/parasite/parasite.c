@@ -15,10 +15,15 @@
 #define NR_umask 95
 #define NR_prctl 157
 #define NR_getitimer 36
+#define NR_brk 12
+#define NR_sigaltstack 131
 
 #define PR_GET_PDEATHSIG 2
 #define PR_GET_DUMPABLE 3
 #define PR_GET_NO_NEW_PRIVS 39
+#define PR_GET_SECUREBITS 27
+#define PR_GET_TID_ADDRESS 40
+#define PR_GET_CHILD_SUBREAPER 37
 
 #define SIGKILL 9
 #define SIGSTOP 19
@@ -51,6 +56,30 @@ static long cmd_dump_sigacts(struct parasite_sigacts_args *a)
 	return 0;
 }
 
+/* The part of DUMP_MISC that the host used to ask by a remote system call each. */
+static long dump_misc_more(struct parasite_misc_args *a)
+{
+	a->brk = (uint64_t)sys_call(NR_brk, 0, 0, 0, 0);
+
+	int32_t subreaper = 0;
+	long ret = sys_call(NR_prctl, PR_GET_CHILD_SUBREAPER, (long)&subreaper, 0, 0);
+	if (ret < 0)
+		return ret;
+	a->child_subreaper = subreaper;
+
+	ret = sys_call(NR_prctl, PR_GET_SECUREBITS, 0, 0, 0);
+	if (ret < 0)
+		return ret;
+	a->securebits = (int32_t)ret;
+
+	a->tid_address = 0;
+	ret = sys_call(NR_prctl, PR_GET_TID_ADDRESS, (long)&a->tid_address, 0, 0);
+	if (ret < 0)
+		return ret;
+
+	return sys_call(NR_sigaltstack, 0, (long)&a->altstack, 0, 0);
+}
+
 static long cmd_dump_misc(struct parasite_misc_args *a)
 {
 	long old = sys_call(NR_umask, 0, 0, 0, 0);
@@ -78,7 +107,7 @@ static long cmd_dump_misc(struct parasite_misc_args *a)
 		if (ret < 0)
 			return ret;
 	}
-	return 0;
+	return dump_misc_more(a);
 }
 
 long parasite_dispatch(long cmd, void *args)

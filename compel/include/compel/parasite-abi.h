@@ -51,16 +51,32 @@ struct parasite_itimer {
 };
 PARASITE_STATIC_ASSERT(sizeof(struct parasite_itimer) == 32, "struct itimerval");
 
-/* PARASITE_CMD_DUMP_MISC */
+/* The kernel's stack_t (sigaltstack). */
+struct parasite_stack {
+	uint64_t sp;
+	int32_t flags;
+	uint32_t pad;
+	uint64_t size;
+};
+PARASITE_STATIC_ASSERT(sizeof(struct parasite_stack) == 24, "stack_t");
+
+/* PARASITE_CMD_DUMP_MISC: the task's state, and the state of the thread it runs in (the leader):
+ * one command instead of a remote system call for each. */
 struct parasite_misc_args {
 	uint32_t umask;
 	int32_t dumpable;      /* PR_GET_DUMPABLE */
-	int32_t pdeath_sig;    /* PR_GET_PDEATHSIG */
+	int32_t pdeath_sig;    /* PR_GET_PDEATHSIG (of the leader) */
 	int32_t no_new_privs;  /* PR_GET_NO_NEW_PRIVS */
 	struct parasite_itimer itimers[3]; /* ITIMER_REAL, ITIMER_VIRTUAL, ITIMER_PROF */
+	uint64_t brk;          /* brk(0) */
+	int32_t child_subreaper; /* PR_GET_CHILD_SUBREAPER */
+	int32_t securebits;    /* PR_GET_SECUREBITS (of the leader) */
+	uint64_t tid_address;  /* PR_GET_TID_ADDRESS (of the leader) */
+	struct parasite_stack altstack; /* sigaltstack (of the leader) */
 };
 PARASITE_STATIC_ASSERT(offsetof(struct parasite_misc_args, itimers) == 16, "misc itimers");
-PARASITE_STATIC_ASSERT(sizeof(struct parasite_misc_args) == 16 + 3 * 32, "misc args");
+PARASITE_STATIC_ASSERT(offsetof(struct parasite_misc_args, brk) == 16 + 3 * 32, "misc brk");
+PARASITE_STATIC_ASSERT(sizeof(struct parasite_misc_args) == 16 + 3 * 32 + 48, "misc args");
 
 /* The shared area after the blob: the argument area, then the stack. */
 #define PARASITE_ARGS_SIZE 4096

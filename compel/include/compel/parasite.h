@@ -48,6 +48,9 @@ public:
 
 	bool loaded() const { return proc_ != nullptr; }
 	const RemoteArea &area() const { return area_; }
+	// The argument area (PARASITE_ARGS_SIZE bytes) as a scratch area for remote system calls
+	// between commands: its address in the task and here.
+	RemoteArea args_area() const;
 
 private:
 	Parasite(SeizedProcess &proc, const RemoteArea &area) : proc_(&proc), area_(area) {}

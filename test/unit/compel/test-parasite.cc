@@ -170,6 +170,13 @@ TEST_CASE("parasite: DUMP_MISC reports umask, prctl state and itimers")
 		CHECK(misc.itimers[ITIMER_REAL].value_sec == 0);
 		CHECK(misc.itimers[ITIMER_PROF].value_sec > 990); // ITIMER_PROF counts CPU time only
 		CHECK(misc.itimers[ITIMER_PROF].value_sec <= 1000);
+		// The leader's thread state and brk, asked from inside too.
+		CHECK(misc.brk != 0);
+		CHECK(misc.brk == again.brk);
+		CHECK(misc.child_subreaper == 0);
+		CHECK(misc.securebits == 0);
+		CHECK(misc.tid_address != 0); // glibc's set_tid_address at start
+		CHECK(misc.altstack.flags == SS_DISABLE);
 
 		set = {};
 		a = must(p.map_shared(4096));
