@@ -334,12 +334,14 @@ Result<> dump_tree(const Options &opts)
 
 	std::deque<DumpContext> tasks;
 	std::set<uint64_t> shmem_done;
+	PageBuffers page_buffers;
 	MemDumpResult mem;
 	TaskKobjIdsEntry *root_ids = nullptr;
 	for (compel::SeizedProcess &proc : tree.tasks) {
 		uint32_t n = uint32_t(tasks.size()) + kFirstId;
 		DumpContext &ctx = tasks.emplace_back(
-			DumpContext{.opts = opts, .dir = dir, .proc = proc, .files = files, .shmem_done = shmem_done, .pages_id = n});
+			DumpContext{.opts = opts, .dir = dir, .proc = proc, .files = files, .shmem_done = shmem_done,
+				    .page_buffers = page_buffers, .pages_id = n});
 		TaskParasiteState ps = TRY(collect_parasite_state(proc));
 		TaskKobjIdsEntry *ids = make_ids(ctx.arena, proc.pid(), n);
 		mem += TRY(dump_frozen(ctx, ps, ids));

@@ -113,7 +113,7 @@ Result<MemDumpResult> dump_mm(DumpContext &ctx, const TaskParasiteState &ps)
 	std::vector<PageRun> runs = TRY_CTX(collect_dumpable_pages(pid, vmas, stats), "memory of {}", pid);
 	r.memdump_us = usec_since(t0);
 	auto t1 = std::chrono::steady_clock::now();
-	TRY_CTX(dump_pages(pid, runs, ctx.dir, ctx.pages_id, stats), "memory of {}", pid);
+	TRY_CTX(dump_pages(pid, runs, ctx.dir, ctx.pages_id, ctx.page_buffers, stats), "memory of {}", pid);
 	// Each task's segments get pages ids of their own; a segment shared by tasks is saved once.
 	stats.pages_written += TRY(dump_shmem(pid, vmas, ctx.dir, kShmemPagesIdBase + (ctx.pages_id - 1) * 0x1000,
 						  ctx.shmem_done));

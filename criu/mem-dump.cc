@@ -114,7 +114,7 @@ Result<std::vector<PageRun>> collect_dumpable_pages(pid_t pid, const std::vector
 }
 
 Result<> dump_pages(pid_t pid, const std::vector<PageRun> &runs, ImageDir &dir, uint32_t pages_id,
-		    MemDumpStats &stats)
+		    PageBuffers &buffers, MemDumpStats &stats)
 {
 	ImageWriter pagemap = TRY(dir.create_image(img::Kind::Pagemap, uint64_t(pid)));
 	PagemapHead head = PAGEMAP_HEAD__INIT;
@@ -136,7 +136,7 @@ Result<> dump_pages(pid_t pid, const std::vector<PageRun> &runs, ImageDir &dir, 
 	TRY(pagemap.close());
 
 	PagesWriter pages = TRY(dir.create_pages(pages_id));
-	stats.pages_written += TRY(transfer_pages(pid, runs, pages));
+	stats.pages_written += TRY(transfer_pages(pid, runs, pages, buffers));
 	TRY(pages.close());
 	pr_info("{}: {} pages in {} runs written to pages-{}.img", pid, stats.pages_written, runs.size(), pages_id);
 	return {};

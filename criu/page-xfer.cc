@@ -47,11 +47,11 @@ std::vector<Batch> split(const std::vector<PageRun> &runs)
 	return out;
 }
 
-// Reads a batch from the task: one process_vm_readv for all its parts, /proc/PID/mem for
-// what the task cannot read itself (PROT_NONE and such).
+// Reads a batch from the task: one process_vm_readv for all its parts, /proc/PID/mem (opened
+// at the first need) for what the task cannot read itself (PROT_NONE and such).
 class TaskMemory {
 public:
-	TaskMemory(pid_t pid, UniqueFd mem) : pid_(pid), mem_(std::move(mem)) {}
+	explicit TaskMemory(pid_t pid) : pid_(pid) {}
 
 	Result<> read(const Batch &b, uint8_t *buf)
 	{
@@ -68,6 +68,8 @@ public:
 			size_t len = p.nr_pages * kPageSize;
 			if (off + len > done) {
 				size_t skip = done > off ? done - off : 0;
+				if (!mem_)
+					mem_ = TRY(xio::open(fmt::format("/proc/{}/mem", pid_), O_RDONLY));
 				size_t got = TRY_CTX(xio::pread_full(mem_.borrow(),
 								     xio::as_writable_bytes(buf + off + skip, len - skip),
 								     off_t(p.vaddr + skip)),
@@ -186,36 +188,49 @@ private:
 	std::optional<Error> error_;
 };
 
-struct AreaDeleter {
-	size_t len;
-	void operator()(void *p) const { munmap(p, len); }
-};
-
 } // namespace
 
-Result<uint64_t> transfer_pages(pid_t pid, const std::vector<PageRun> &runs, PagesWriter &w, unsigned workers)
+PageBuffers::~PageBuffers()
 {
-	workers = std::max(1u, workers);
-	size_t nslots = workers * kSlotsPerWorker;
-	size_t len = nslots * kBatchPages * kPageSize;
-	void *area = mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (area == MAP_FAILED)
-		return fail_errno("mmap of {} bytes for page batches", len);
-	std::unique_ptr<void, AreaDeleter> area_guard(area, AreaDeleter{len});
+	if (area_)
+		munmap(area_, len_);
+}
 
-	Pipeline pl(split(runs), nslots, static_cast<uint8_t *>(area));
+Result<uint8_t *> PageBuffers::get(size_t len)
+{
+	if (len <= len_)
+		return area_;
+	void *a = mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (a == MAP_FAILED)
+		return fail_errno("mmap of {} bytes for page batches", len);
+	if (area_)
+		munmap(area_, len_);
+	area_ = static_cast<uint8_t *>(a), len_ = len;
+	return area_;
+}
+
+Result<uint64_t> transfer_pages(pid_t pid, const std::vector<PageRun> &runs, PagesWriter &w, PageBuffers &buffers,
+				unsigned workers)
+{
+	std::vector<Batch> batches = split(runs);
+	workers = unsigned(std::clamp<size_t>(batches.size(), 1, std::max(1u, workers)));
+	size_t nslots = std::min(workers * kSlotsPerWorker, std::max<size_t>(batches.size(), 1));
+	uint8_t *area = TRY(buffers.get(nslots * kBatchPages * kPageSize));
+
+	Pipeline pl(std::move(batches), nslots, area);
 	std::vector<TaskMemory> mems;
 	std::vector<PageSealer> sealers;
 	for (unsigned i = 0; i < workers; i++) {
-		UniqueFd mem = TRY(xio::open(fmt::format("/proc/{}/mem", pid), O_RDONLY));
-		mems.emplace_back(pid, std::move(mem));
+		mems.emplace_back(pid);
 		sealers.push_back(TRY(w.make_sealer()));
 	}
 	std::vector<std::jthread> threads;
-	for (unsigned i = 0; i < workers; i++)
-		threads.emplace_back([&pl, &mems, &sealers, i] { pl.worker(mems[i], sealers[i]); });
+	if (pl.batches() == 1)
+		pl.worker(mems[0], sealers[0]); // nothing to overlap: no thread
+	else
+		for (unsigned i = 0; i < workers; i++)
+			threads.emplace_back([&pl, &mems, &sealers, i] { pl.worker(mems[i], sealers[i]); });
 
-	uint64_t pages = 0;
 	for (size_t i = 0; i < pl.batches(); i++) {
 		Result<> r = pl.drain(i, w);
 		if (!r) {
@@ -224,6 +239,7 @@ Result<uint64_t> transfer_pages(pid_t pid, const std::vector<PageRun> &runs, Pag
 		}
 	}
 	threads.clear(); // joins
+	uint64_t pages = 0;
 	for (PageRun r : runs)
 		pages += r.nr_pages;
 	return pages;

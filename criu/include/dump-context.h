@@ -15,6 +15,7 @@
 #include "dump-arena.h"
 #include "files.h"
 #include "image-dir.h"
+#include "page-xfer.h"
 #include "options.h"
 #include "proc-parse.h"
 
@@ -52,6 +53,7 @@ struct DumpContext {
 	compel::SeizedProcess &proc;
 	FilesDumper &files;
 	std::set<uint64_t> &shmem_done; // shared memory segments saved so far, for the whole tree
+	PageBuffers &page_buffers;      // reused by every task's page transfer
 	PbArena arena;
 	uint32_t pages_id = 1; // of this task's private pages (pages-N.img)
 	XsaveLayout xsave_layout = XsaveLayout::from_cpuid();

@@ -33,6 +33,6 @@ inline constexpr uint32_t kPeGuard = 1u << 8;
 // Writes pagemap-<pid>.img (head: pages_id, then one entry per run) and the pages themselves
 // into pages-<pages_id>.img, sealed when the directory is. The task must be frozen.
 [[nodiscard]] Result<> dump_pages(pid_t pid, const std::vector<PageRun> &runs, ImageDir &dir, uint32_t pages_id,
-				  MemDumpStats &stats);
+				  PageBuffers &buffers, MemDumpStats &stats);
 
 } // namespace criu

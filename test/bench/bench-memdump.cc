@@ -71,8 +71,9 @@ double dump_once(pid_t pid, const std::string &dir, const std::vector<std::strin
 	auto d = ImageDir::create(dir, certs);
 	auto vmas = parse_maps(pid);
 	MemDumpStats st;
+	PageBuffers buffers;
 	auto runs = collect_dumpable_pages(pid, *vmas, st);
-	auto r = d ? dump_pages(pid, *runs, *d, 1, st) : Result<>(std::unexpected(d.error()));
+	auto r = d ? dump_pages(pid, *runs, *d, 1, buffers, st) : Result<>(std::unexpected(d.error()));
 	if (!r) {
 		fprintf(stderr, "dump failed: %s\n", r.error().describe().c_str());
 		exit(1);

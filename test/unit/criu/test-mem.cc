@@ -160,7 +160,8 @@ TEST_CASE("a live task's private pages are dumped and read back, plain and seale
 			auto dir = ImageDir::create(d.path(), certs);
 			REQUIRE(dir.has_value());
 			MemDumpStats st;
-			auto r = dump_pages(child.pid, *runs, *dir, 1, st);
+			PageBuffers buffers;
+			auto r = dump_pages(child.pid, *runs, *dir, 1, buffers, st);
 			INFO((r ? "" : r.error().describe()));
 			REQUIRE(r.has_value());
 			CHECK(st.pages_written == dumped.size());
