@@ -305,9 +305,9 @@ Result<int> restore(const Options &opts)
 		return fail(EPERM, "criu restore must run as root");
 	ImageDir dir = TRY(ImageDir::open(opts.images_dir, opts.open_key()));
 	TreeImages tree = TRY(read_tree_images(dir));
-	TRY(verify_sealed_images(dir));
 	FileTable files = TRY(FileTable::load(dir));
 	std::vector<TaskPlan> tasks = TRY(plan_tasks(dir, tree));
+	TRY(verify_sealed_images(dir)); // the rest: every image is authenticated before a task exists
 	TRY(check_free(tasks));
 	std::set<pid_t> pids;
 	for (const TaskPlan &t : tasks)

@@ -67,7 +67,9 @@ Result<ImageWriter> ImageDir::create_image(img::Kind kind, uint64_t id)
 Result<ImageReader> ImageDir::open_image(img::Kind kind, uint64_t id)
 {
 	std::string name = img::file_name(kind, id);
-	return open_image_at(dir_.borrow(), img::info(kind), name, framing_for(name));
+	ImageReader r = TRY(open_image_at(dir_.borrow(), img::info(kind), name, framing_for(name)));
+	r.record_end_in(read_to_end_);
+	return r;
 }
 
 Result<std::optional<ImageReader>> ImageDir::open_image_optional(img::Kind kind, uint64_t id)
@@ -87,7 +89,9 @@ Result<ImageReader> ImageDir::open_image_file(const std::string &name)
 	const img::KindInfo *kind = TRY(identify_image(fd.borrow(), name));
 	if (kind->kind == img::Kind::Cipher)
 		return open_image_at(dir_.borrow(), *kind, name, make_plain_framing());
-	return open_image_at(dir_.borrow(), *kind, name, framing_for(name));
+	ImageReader r = TRY(open_image_at(dir_.borrow(), *kind, name, framing_for(name)));
+	r.record_end_in(read_to_end_);
+	return r;
 }
 
 Result<PagesWriter> ImageDir::create_pages(uint32_t pages_id)

@@ -91,8 +91,11 @@ Result<std::optional<PbMsg>> ImageReader::read(const ProtobufCMessageDescriptor 
 	if (!desc)
 		desc = kind_->desc;
 	auto payload = TRY_CTX(framing_->read_entry(in_), "{}", name_);
-	if (!payload)
+	if (!payload) {
+		if (ledger_)
+			ledger_->insert(name_);
 		return std::nullopt;
+	}
 	ProtobufCMessage *m = protobuf_c_message_unpack(desc, nullptr, payload->size(), payload->data());
 	if (!m)
 		return fail(EBADMSG, "{}: corrupt {} entry", name_, desc->name);
@@ -108,6 +111,8 @@ Result<> ImageReader::read_raw(std::span<uint8_t> out)
 Result<> ImageReader::read_raw_to_end(Bytes &out)
 {
 	TRY_CTX(framing_->read_raw_rest(in_, out), "{}", name_);
+	if (ledger_)
+		ledger_->insert(name_);
 	return {};
 }
 

@@ -35,6 +35,8 @@ public:
 	// Moves the directory's fd above `above` (a restoring task installs its own fds below).
 	[[nodiscard]] Result<> move_fd_above(int above);
 	bool sealed() const { return keyring_ != nullptr; }
+	// True once an image of this directory has been read to its authenticated end.
+	bool read_to_end(const std::string &name) const { return read_to_end_->count(name) != 0; }
 
 	[[nodiscard]] Result<ImageWriter> create_image(img::Kind kind, uint64_t id = 0);
 	[[nodiscard]] Result<ImageReader> open_image(img::Kind kind, uint64_t id = 0);
@@ -58,6 +60,7 @@ private:
 	std::string path_;
 	UniqueFd dir_;
 	std::unique_ptr<crypto::Keyring> keyring_;
+	std::shared_ptr<std::set<std::string>> read_to_end_ = std::make_shared<std::set<std::string>>();
 };
 
 // cipher.img's name, for tools that look for it.

@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 
@@ -66,6 +67,10 @@ public:
 	// Reads all raw payload up to the end of the image.
 	[[nodiscard]] Result<> read_raw_to_end(Bytes &out);
 
+	// Once the image's end has been read (and, sealed, authenticated), its name goes into
+	// *ledger: the images directory keeps it to know what need not be read again.
+	void record_end_in(std::shared_ptr<std::set<std::string>> ledger) { ledger_ = std::move(ledger); }
+
 	ImageReader(ImageReader &&) noexcept = default;
 	ImageReader &operator=(ImageReader &&) noexcept = default;
 	~ImageReader() = default;
@@ -80,6 +85,7 @@ private:
 	std::string name_;
 	InBuffer in_;
 	std::unique_ptr<Framing> framing_;
+	std::shared_ptr<std::set<std::string>> ledger_;
 };
 
 // Creates (truncating) dir/name and writes the kind's magic through the given framing.

@@ -58,7 +58,7 @@ struct TreeImages {
 // Reads inventory.img, pstree.img and every task's core, ids, mm, fs and pagemap images.
 [[nodiscard]] Result<TreeImages> read_tree_images(ImageDir &dir);
 
-// In a sealed directory, authenticates every image restore does not otherwise read
+// In a sealed directory, authenticates every image restore has not already read to its end
 // (stats-dump, ...), so that any change to any image file refuses the restore.
 [[nodiscard]] Result<> verify_sealed_images(ImageDir &dir);
 
