@@ -226,24 +226,6 @@ Result<SeizedTree> seize_tree(const Options &opts)
 	return t;
 }
 
-// memfd mappings seen by several tasks would come back as one memfd per task: refused until
-// restore can share them. (Shared anonymous memory is shared again: see shmem.h.)
-Result<> check_shared_memory(const SeizedTree &t)
-{
-	std::map<uint64_t, pid_t> seen; // memfd inode -> the first task mapping it
-	for (const compel::SeizedProcess &p : t.tasks) {
-		for (const Vma &v : TRY_CTX(parse_maps(p.pid()), "task {}", p.pid())) {
-			if (!v.is(vma_status::kMemfd))
-				continue;
-			auto [it, first] = seen.emplace(v.ino, p.pid());
-			if (!first && it->second != p.pid())
-				return fail(EOPNOTSUPP, "tasks {} and {} share memory ({}): not supported yet", it->second,
-					    p.pid(), v.path);
-		}
-	}
-	return {};
-}
-
 // Tasks that share an fd table, fs or signal handlers without being threads (CLONE_FILES...)
 // need images CRIU shares by id: not done yet.
 Result<> check_shared(const SeizedTree &t)
@@ -258,7 +240,7 @@ Result<> check_shared(const SeizedTree &t)
 				if (syscall(SYS_kcmp, t.tasks[i].pid(), t.tasks[j].pid(), k.type, 0, 0) == 0)
 					return fail(EOPNOTSUPP, "tasks {} and {} share their {}: not supported yet",
 						    t.tasks[i].pid(), t.tasks[j].pid(), k.what);
-	return check_shared_memory(t);
+	return {};
 }
 
 // Every task's process group must have its leader in the tree (a live task or a zombie), or be

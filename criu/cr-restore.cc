@@ -320,6 +320,8 @@ Result<int> restore(const Options &opts)
 	const TaskImages &root = tasks.front().images;
 	pr_info("Restoring {} task(s), root {} ({} threads)", tasks.size(), root.pid, root.threads.size());
 	TRY(run_action_scripts(opts, ScriptAction::PreRestore));
+	// memfds are made here, once: every task inherits them (see memfd.h).
+	TRY(files.create_memfds(max_fd));
 
 	int go[2], report[2];
 	if (pipe2(go, O_CLOEXEC) || pipe2(report, O_CLOEXEC))
@@ -342,6 +344,7 @@ Result<int> restore(const Options &opts)
 	uint32_t forking_time = usec_since(forking);
 
 	TRY(wait_for_traps(tasks));
+	TRY(files.seal_memfds()); // every task has mapped its memory: no writable mapping comes later
 	size_t live = size_t(std::count_if(tasks.begin(), tasks.end(), [](const TaskPlan &t) { return !t.images.zombie; }));
 	std::map<pid_t, Bootstrap> boots = TRY(read_reports(report_r.borrow(), live));
 	for (const TaskPlan &t : tasks)

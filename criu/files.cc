@@ -405,7 +405,8 @@ Result<UniqueFd> FileTable::open_memfd(uint32_t id, std::optional<int> flags_ove
 	return TRY_CTX(memfd_->open(*fe->memfd, flags, !flags_override), "files.img");
 }
 
-Result<> FileTable::memory_premapped() const { return memfd_->memory_premapped(); }
+Result<> FileTable::create_memfds(int above) const { return memfd_->create_all(above); }
+Result<> FileTable::seal_memfds() const { return memfd_->seal_all(); }
 
 Result<> FileTable::create_pipes(int above) const
 {
@@ -589,7 +590,7 @@ Result<> FdPlan::install(const FileTable &files, bool shell_job, int tty_fd,
 	}
 	for (const Fd &e : fresh)
 		TRY_CTX(files.add_epoll_targets(e.id, e.fd), "{}: fd {}", image_, e.fd);
-	return files.memfd_->fds_installed();
+	return {};
 }
 
 } // namespace criu

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <bit>
+#include <algorithm>
 #include <climits>
 
 #include "common/log.h"
@@ -170,22 +171,33 @@ Result<UniqueFd> MemfdTable::create(const MemfdInodeEntry &mie) const
 	return fd;
 }
 
-// The hidden fd of the inode's memfd, created on first use.
+Result<> MemfdTable::create_all(int above) const
+{
+	fd_floor_ = std::max(fd_floor_, above + 1);
+	for (const auto &[id, m] : inodes_) {
+		if (fds_.contains(id))
+			continue;
+		UniqueFd created = TRY(create(*pb_cast<MemfdInodeEntry>(m)));
+		UniqueFd hidden(fcntl(created.get(), F_DUPFD_CLOEXEC, fd_floor_));
+		struct stat st;
+		if (!hidden || fstat(hidden.get(), &st))
+			return fail_errno("can't keep memfd inode {:#x} open above fd {}", id, above);
+		pr_debug("memfd inode {:#x} on fd {}", id, hidden.get());
+		fds_.emplace(id, Created{std::move(hidden), uint64_t(st.st_ino)});
+	}
+	return {};
+}
+
+// The hidden fd of the inode's memfd (create_all made it, here or in an ancestor).
 Result<int> MemfdTable::hidden_fd(uint32_t inode_id) const
 {
+	auto it = fds_.find(inode_id);
+	if (it == fds_.end())
+		return fail(ENOENT, "memfd inode {:#x} was not made before the tasks were forked", inode_id);
 	struct stat st;
-	if (auto it = fds_.find(inode_id); it != fds_.end()) {
-		if (fstat(it->second.fd.get(), &st) || st.st_ino != it->second.ino)
-			return fail(EBADF, "memfd inode {:#x}: its fd {} was closed", inode_id, it->second.fd.get());
-		return it->second.fd.get();
-	}
-	UniqueFd created = TRY(create(*pb_cast<MemfdInodeEntry>(inodes_.at(inode_id))));
-	UniqueFd hidden(fcntl(created.get(), F_DUPFD_CLOEXEC, fd_floor_));
-	if (!hidden || fstat(hidden.get(), &st))
-		return fail_errno("can't keep memfd inode {:#x} open", inode_id);
-	int fd = hidden.get();
-	fds_.emplace(inode_id, Created{std::move(hidden), uint64_t(st.st_ino)});
-	return fd;
+	if (fstat(it->second.fd.get(), &st) || st.st_ino != it->second.ino)
+		return fail(EBADF, "memfd inode {:#x}: its fd {} was closed", inode_id, it->second.fd.get());
+	return it->second.fd.get();
 }
 
 Result<UniqueFd> MemfdTable::open(const MemfdFileEntry &mfe, int flags, bool seek) const
@@ -212,7 +224,7 @@ Result<> MemfdTable::keep_fds_from(int fd) const
 	return {};
 }
 
-Result<> MemfdTable::apply_seals() const
+Result<> MemfdTable::seal_all() const
 {
 	for (const auto &[id, created] : fds_) {
 		const auto &mie = *pb_cast<MemfdInodeEntry>(inodes_.at(id));
@@ -222,20 +234,10 @@ Result<> MemfdTable::apply_seals() const
 		uint32_t missing = mie.seals & ~uint32_t(has);
 		if (missing && fcntl(created.fd.get(), F_ADD_SEALS, int(missing)) < 0)
 			return fail_errno("can't seal memfd:{} with {:#x}", mie.name, missing);
+		if (missing)
+			pr_debug("memfd:{} sealed with {:#x}", mie.name, missing);
 	}
 	return {};
-}
-
-Result<> MemfdTable::fds_installed() const
-{
-	fds_installed_ = true;
-	return memory_premapped_ ? apply_seals() : Result<>{};
-}
-
-Result<> MemfdTable::memory_premapped() const
-{
-	memory_premapped_ = true;
-	return fds_installed_ ? apply_seals() : Result<>{};
 }
 
 } // namespace criu

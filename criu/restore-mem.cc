@@ -145,7 +145,6 @@ Result<MemRestore> MemRestore::premap(const TaskImages &task, const FileTable &f
 		return fail_errno("can't map the bootstrap area");
 	for (const PremappedVma &pv : m.vmas_)
 		TRY_CTX(map_slot(*pv.vma, pv.slot, files, shmem), "mm-{}.img", task.pid);
-	TRY_CTX(files.memory_premapped(), "mm-{}.img", task.pid);
 	return m;
 }
 

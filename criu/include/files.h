@@ -131,7 +131,7 @@ public:
 	// their contents then unlinked, once, shared by later opens). flags_override replaces the
 	// stored open flags (file mappings: O_RDONLY or O_RDWR) and skips the seek.
 	[[nodiscard]] Result<UniqueFd> open_reg(uint32_t id, std::optional<int> flags_override = {}) const;
-	// Opens MEMFD entry id likewise: the memfd of its inode, created once per process.
+	// Opens MEMFD entry id likewise: the memfd of its inode (see create_memfds).
 	[[nodiscard]] Result<UniqueFd> open_memfd(uint32_t id, std::optional<int> flags_override = {}) const;
 	// Creates every pipe, unix socket and pty (and opens every FIFO) of the checkpoint on hidden
 	// fds above `above`; done once, in the root task before it forks, so that every task has
@@ -159,9 +159,11 @@ public:
 	// (anon-inode.h); add_epoll_targets registers an epoll's targets once the task's fds are in.
 	[[nodiscard]] Result<UniqueFd> open_anon(uint32_t id) const;
 	[[nodiscard]] Result<> add_epoll_targets(uint32_t id, int epfd) const;
-	// MemRestore::premap has mapped the task's memory: memfds get their seals once their fds
-	// are installed too (see memfd.h).
-	[[nodiscard]] Result<> memory_premapped() const;
+	// Creates every memfd of the checkpoint on hidden fds above `above`, in criu before it forks
+	// the root task; seal_memfds seals them once every task is restored up to its final trap
+	// (see memfd.h).
+	[[nodiscard]] Result<> create_memfds(int above) const;
+	[[nodiscard]] Result<> seal_memfds() const;
 
 	FileTable(FileTable &&) noexcept;
 	FileTable &operator=(FileTable &&) noexcept;
@@ -195,8 +197,7 @@ public:
 	// position, flags and close-on-exec. The caller has moved its own fds above max_fd() first.
 	// shell_job: terminal fds get dup(tty_fd). Recreated ghost files stay open (close-on-exec)
 	// on hidden fds above max_fd(), as do memfds, and anything of the caller's there: close them
-	// before the task runs (close_range(max_fd() + 1, ~0U, 0)). Memfds get their seals once both
-	// this and MemRestore::premap are done.
+	// before the task runs (close_range(max_fd() + 1, ~0U, 0)).
 	[[nodiscard]] Result<> install(const FileTable &files, bool shell_job, int tty_fd,
 				       const std::map<uint32_t, int> &inherited = {}) const;
 	// The file (id) each fd holds; a child forked after install() inherits them, so inherited

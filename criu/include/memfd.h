@@ -7,12 +7,14 @@
 //                hugetlb_flag = MFD_HUGETLB | page size for hugetlbfs}, once per inode.
 //   contents     as shared anonymous memory: pagemap-shmem-<shmid>.img (file offsets) and
 //                pages-<kMemfdPagesIdBase + inode_id>.img.
-// Restore creates each inode once, in the process that becomes the task: memfd_create(name,
-// MFD_ALLOW_SEALING unless the only seal is F_SEAL_SEAL), ftruncate, contents read (decrypted)
-// straight into a shared mapping of it, owner; fds and mappings then reopen it through
-// /proc/self/fd, and the seals come last, once every fd and mapping exists (F_SEAL_WRITE and
-// F_SEAL_FUTURE_WRITE refuse writable mappings made after them): when the task's fds are
-// installed and its memory premapped, in whichever order the restore does the two.
+// Restore creates each inode once for the whole tree, in criu before it forks the root task (so
+// every task inherits it, as shared anonymous memory): memfd_create(name, MFD_ALLOW_SEALING
+// unless the only seal is F_SEAL_SEAL), ftruncate, contents read (decrypted) straight into a
+// shared mapping of it, owner; kept on a hidden close-on-exec fd above every task's fds. Fds and
+// mappings in any task reopen it through /proc/self/fd, so they all see one inode. The seals
+// come last, from criu, once every task has installed its fds and mapped its memory and waits in
+// its restorer's final trap (F_SEAL_WRITE and F_SEAL_FUTURE_WRITE refuse writable mappings made
+// after them, in any task).
 // Internal to files.cc.
 #pragma once
 
@@ -67,15 +69,15 @@ public:
 	[[nodiscard]] static Result<MemfdTable> load(ImageDir &dir);
 
 	[[nodiscard]] Result<> check(const MemfdFileEntry &mfe) const;
-	// The memfd of mfe's inode (created on first use), opened again with flags; seek: to mfe.pos.
+	// The memfd of mfe's inode (create_all made it), opened again with flags; seek: to mfe.pos.
 	[[nodiscard]] Result<UniqueFd> open(const MemfdFileEntry &mfe, int flags, bool seek) const;
+	// Makes and fills every memfd of memfd.img, on hidden fds above `above` (in criu, before the
+	// root task is forked).
+	[[nodiscard]] Result<> create_all(int above) const;
 	// Hidden memfd fds are kept at or above fd (FdPlan::install moves them out of its way).
 	[[nodiscard]] Result<> keep_fds_from(int fd) const;
-	// The task's fds are installed (FdPlan::install) / its memory is premapped (MemRestore::premap).
-	// The second of the two seals every memfd this process has (seals it lacks: a child may have
-	// inherited them sealed).
-	[[nodiscard]] Result<> fds_installed() const;
-	[[nodiscard]] Result<> memory_premapped() const;
+	// Every task has installed its fds and mapped its memory: each memfd gets the seals it had.
+	[[nodiscard]] Result<> seal_all() const;
 
 	MemfdTable(MemfdTable &&) noexcept = default;
 	MemfdTable &operator=(MemfdTable &&) noexcept = default;
@@ -84,7 +86,6 @@ private:
 	MemfdTable() = default;
 	[[nodiscard]] Result<UniqueFd> create(const MemfdInodeEntry &mie) const;
 	[[nodiscard]] Result<> fill(BorrowedFd fd, const MemfdInodeEntry &mie) const;
-	[[nodiscard]] Result<> apply_seals() const;
 	[[nodiscard]] Result<int> hidden_fd(uint32_t inode_id) const;
 
 	struct Created {
@@ -96,7 +97,6 @@ private:
 	std::map<uint32_t, PbMsg> inodes_;            // MemfdInodeEntry by inode_id
 	mutable std::map<uint32_t, Created> fds_;     // created memfds by inode_id
 	mutable int fd_floor_ = 0;
-	mutable bool fds_installed_ = false, memory_premapped_ = false;
 };
 
 } // namespace criu

@@ -577,6 +577,8 @@ FAULTS = {
     "maps-file-shared": fault_file_write("maps-file-shared.data", 4096 * 2 + 5),
     "maps-file-prv": fault_file_write("maps-file-prv.data", 0),
     "memfd00": fault_fd_write("memfd:zdtm-memfd", 4096 * 3),
+    "memfd-shared00": lambda r: fault_mem(r, "rw-s", 16, 4096 * 5 + 3),
+    "memfd-shared01": fault_fd_write("memfd:zdtm-shared01-b", 4096 * 2),
     "unlink-fstat00": fault_fd_write("unlink-fstat00.data", 100),
     "file-pos": fault_file_write("file-pos.data", 10000, b"more"),
     "rlimits00": fault_prlimit,

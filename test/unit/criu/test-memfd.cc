@@ -80,7 +80,7 @@ std::string check_memfds()
 }
 
 // Installs the fds in a forked child and runs check_memfds() there; returns what it reported.
-// Without memory_premapped() the memfds would stay unsealed.
+// Without seal_memfds() the memfds would stay unsealed.
 std::string in_restored_child(const FdPlan &plan, const FileTable &files)
 {
 	int p[2];
@@ -89,9 +89,11 @@ std::string in_restored_child(const FdPlan &plan, const FileTable &files)
 	REQUIRE(pid >= 0);
 	if (pid == 0) {
 		int out = fcntl(p[1], F_DUPFD_CLOEXEC, 100);
-		auto r = plan.install(files, false, -1);
+		auto r = files.create_memfds(plan.max_fd()); // criu does this before it forks the root
 		if (r)
-			r = files.memory_premapped(); // no memory here: the seals come now
+			r = plan.install(files, false, -1);
+		if (r)
+			r = files.seal_memfds(); // no memory here: the seals come now
 		std::string report = r ? check_memfds() : "install: " + r.error().describe();
 		(void)!write(out, report.data(), report.size());
 		_exit(0);
