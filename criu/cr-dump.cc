@@ -22,6 +22,7 @@
 #include "dump-context.h"
 #include "fs.pb-c.h"
 #include "inventory.pb-c.h"
+#include "mem-queue.h"
 #include "pstree.pb-c.h"
 #include "stats.pb-c.h"
 
@@ -182,13 +183,14 @@ Result<> dump_inventory(ImageDir &dir, PbArena &a, TaskKobjIdsEntry *root_ids)
 	return write_one(dir, img::Kind::Inventory, 0, inv->base);
 }
 
-// Everything written of one task while it is frozen and cured; returns the memory statistics.
-Result<MemDumpResult> dump_frozen(DumpContext &ctx, const TaskParasiteState &ps, TaskKobjIdsEntry *ids)
+// Everything written of one task while it is frozen and cured, but its pages: those are left to
+// the memory thread (the job returned).
+Result<MemoryJob> dump_frozen(DumpContext &ctx, const TaskParasiteState &ps, TaskKobjIdsEntry *ids)
 {
 	pid_t pid = ctx.pid();
 	pr_info("Dumping task (pid: {})", pid);
 	TRY(dump_cores(ctx, ps));
-	MemDumpResult mem = TRY(dump_mm(ctx, ps));
+	MemoryJob mem = TRY(dump_mm(ctx, ps));
 	TRY_CTX(ctx.files.dump_fds(pid, ids->files_id, ctx.opts), "fds of {}", pid);
 	TRY(dump_fs(ctx, ps));
 	TRY(write_one(ctx.dir, img::Kind::Ids, uint64_t(pid), ids->base));
@@ -280,13 +282,6 @@ Result<> finish_tree(SeizedTree &t, bool leave_running)
 	return {};
 }
 
-MemDumpResult &operator+=(MemDumpResult &a, const MemDumpResult &b)
-{
-	a.pages_scanned += b.pages_scanned, a.pages_skipped += b.pages_skipped, a.pages_written += b.pages_written;
-	a.memdump_us += b.memdump_us, a.memwrite_us += b.memwrite_us;
-	return a;
-}
-
 Result<> dump_tree(const Options &opts)
 {
 	pid_t pid = opts.tree;
@@ -315,23 +310,22 @@ Result<> dump_tree(const Options &opts)
 	TRY(check_groups(tree, opts));
 
 	std::deque<DumpContext> tasks;
-	std::set<uint64_t> shmem_done;
-	PageBuffers page_buffers;
-	MemDumpResult mem;
+	MemDumpQueue memory(dir); // destroyed (its thread joined) before the tasks may run again
 	TaskKobjIdsEntry *root_ids = nullptr;
 	for (compel::SeizedProcess &proc : tree.tasks) {
 		uint32_t n = uint32_t(tasks.size()) + kFirstId;
 		DumpContext &ctx = tasks.emplace_back(
-			DumpContext{.opts = opts, .dir = dir, .proc = proc, .files = files, .shmem_done = shmem_done,
-				    .page_buffers = page_buffers, .pages_id = n});
+			DumpContext{.opts = opts, .dir = dir, .proc = proc, .files = files, .pages_id = n});
 		TaskParasiteState ps = TRY(collect_parasite_state(proc));
 		TaskKobjIdsEntry *ids = make_ids(ctx.arena, proc.pid(), n);
-		mem += TRY(dump_frozen(ctx, ps, ids));
+		memory.push(TRY(dump_frozen(ctx, ps, ids)));
+		TRY(memory.check());
 		if (!root_ids)
 			root_ids = ids;
 	}
 	TRY(dump_pstree(dir, tasks.front().arena, tasks, tree));
 	TRY_CTX(files.close(), "files of {}", pid);
+	MemDumpResult mem = TRY(memory.finish());
 
 	if (opts.leave_running) {
 		files.tasks_resume();

@@ -95,28 +95,32 @@ Result<MmEntry *> make_mm(DumpContext &ctx, const TaskParasiteState &ps, const s
 
 } // namespace
 
-Result<MemDumpResult> dump_mm(DumpContext &ctx, const TaskParasiteState &ps)
+Result<MemoryJob> dump_mm(DumpContext &ctx, const TaskParasiteState &ps)
 {
 	pid_t pid = ctx.pid();
 	std::vector<Vma> vmas = TRY_CTX(parse_maps(pid), "task {}", pid);
 	TRY_CTX(parse_smaps_vmflags(pid, vmas), "task {}", pid);
 	MmEntry *mm = TRY_CTX(make_mm(ctx, ps, vmas), "mm-{}.img", pid);
-	{
-		ImageWriter w = TRY(ctx.dir.create_image(img::Kind::Mm, uint64_t(pid)));
-		TRY_CTX(w.write(mm->base), "{}", w.name());
-		TRY_CTX(w.close(), "{}", w.name());
-	}
+	ImageWriter w = TRY(ctx.dir.create_image(img::Kind::Mm, uint64_t(pid)));
+	TRY_CTX(w.write(mm->base), "{}", w.name());
+	TRY_CTX(w.close(), "{}", w.name());
+	return MemoryJob{.pid = pid, .pages_id = ctx.pages_id, .vmas = std::move(vmas)};
+}
 
+Result<MemDumpResult> dump_memory(const MemoryJob &job, ImageDir &dir, PageBuffers &buffers,
+				  std::set<uint64_t> &shmem_done)
+{
+	pid_t pid = job.pid;
 	MemDumpResult r;
 	MemDumpStats stats;
 	auto t0 = std::chrono::steady_clock::now();
-	std::vector<PageRun> runs = TRY_CTX(collect_dumpable_pages(pid, vmas, stats), "memory of {}", pid);
+	std::vector<PageRun> runs = TRY_CTX(collect_dumpable_pages(pid, job.vmas, stats), "memory of {}", pid);
 	r.memdump_us = usec_since(t0);
 	auto t1 = std::chrono::steady_clock::now();
-	TRY_CTX(dump_pages(pid, runs, ctx.dir, ctx.pages_id, ctx.page_buffers, stats), "memory of {}", pid);
+	TRY_CTX(dump_pages(pid, runs, dir, job.pages_id, buffers, stats), "memory of {}", pid);
 	// Each task's segments get pages ids of their own; a segment shared by tasks is saved once.
-	stats.pages_written += TRY(dump_shmem(pid, vmas, ctx.dir, kShmemPagesIdBase + (ctx.pages_id - 1) * 0x1000,
-						  ctx.shmem_done));
+	stats.pages_written += TRY(dump_shmem(pid, job.vmas, dir, kShmemPagesIdBase + (job.pages_id - 1) * 0x1000,
+						  shmem_done));
 	r.memwrite_us = usec_since(t1);
 	r.pages_scanned = stats.pages_scanned;
 	r.pages_skipped = stats.pages_skipped;

@@ -18,6 +18,7 @@
 #include "page-xfer.h"
 #include "options.h"
 #include "proc-parse.h"
+#include "vma.h"
 
 namespace criu {
 
@@ -52,8 +53,6 @@ struct DumpContext {
 	ImageDir &dir;
 	compel::SeizedProcess &proc;
 	FilesDumper &files;
-	std::set<uint64_t> &shmem_done; // shared memory segments saved so far, for the whole tree
-	PageBuffers &page_buffers;      // reused by every task's page transfer
 	PbArena arena;
 	uint32_t pages_id = 1; // of this task's private pages (pages-N.img)
 	XsaveLayout xsave_layout = XsaveLayout::from_cpuid();
@@ -71,11 +70,23 @@ struct DumpContext {
 // zombie has no other image: no memory, files or threads are left.
 [[nodiscard]] Result<> dump_zombie_core(ImageDir &dir, PbArena &a, pid_t pid, const ProcStat &st);
 
-// dump-mm.cc: mm-PID.img, pagemap-PID.img and pages-<pages_id>.img.
+// dump-mm.cc: mm-PID.img now, and what is left to save of the task's memory: its pages
+// (pagemap-PID.img, pages-<pages_id>.img) and shared segments, a job for the MemDumpQueue.
+struct MemoryJob {
+	pid_t pid = 0;
+	uint32_t pages_id = 1;
+	std::vector<Vma> vmas;
+};
+[[nodiscard]] Result<MemoryJob> dump_mm(DumpContext &ctx, const TaskParasiteState &ps);
+
 struct MemDumpResult {
 	uint64_t pages_scanned = 0, pages_skipped = 0, pages_written = 0;
 	uint32_t memdump_us = 0, memwrite_us = 0;
 };
-[[nodiscard]] Result<MemDumpResult> dump_mm(DumpContext &ctx, const TaskParasiteState &ps);
+MemDumpResult &operator+=(MemDumpResult &a, const MemDumpResult &b);
+// dump-mm.cc: the job's pages and shared segments (a segment in shmem_done is not saved again).
+// Needs the task frozen, not the tracer: any thread may run it.
+[[nodiscard]] Result<MemDumpResult> dump_memory(const MemoryJob &job, ImageDir &dir, PageBuffers &buffers,
+						std::set<uint64_t> &shmem_done);
 
 } // namespace criu
