@@ -261,17 +261,33 @@ Result<> check_shared(const SeizedTree &t)
 	return check_shared_memory(t);
 }
 
-// Every task's process group must have its leader in the tree (a live task or a zombie), or be
-// the shell's under --shell-job: a group whose leader has died would need CRIU's helper tasks.
+// Every task's process group has its leader in the tree (a live task or a zombie), or is the
+// shell's (the root's group, under --shell-job), or has lost its leader, whose id nobody uses
+// any more: restore rebuilds that group with a helper task (see pstree.h). A group whose leader
+// lives outside the tree is refused: restore could not take its id. A task's session is the
+// root's or led by a task of the tree.
 Result<> check_groups(const SeizedTree &t, const Options &opts)
 {
-	if (opts.shell_job)
-		return {};
+	pid_t root = t.tasks.front().pid();
+	ProcStat rst = TRY_CTX(parse_stat(root), "task {}", root);
+	pid_t shell = rst.pgid;
+	if (!t.parents.count(shell) && !opts.shell_job)
+		return fail(EOPNOTSUPP, "task {} is in process group {}, whose leader is not in the tree: not "
+			    "supported yet (--shell-job if it is the shell's)", root, shell);
 	for (const auto &[pid, ppid] : t.parents) {
 		ProcStat st = TRY_CTX(parse_stat(pid), "task {}", pid);
-		if (!t.parents.count(st.pgid))
-			return fail(EOPNOTSUPP, "task {} is in process group {}, whose leader is not in the tree: not "
-				    "supported yet (--shell-job if it is the shell's)", pid, st.pgid);
+		if (!t.parents.count(st.sid) && st.sid != rst.sid)
+			return fail(EOPNOTSUPP, "task {} is in session {}, whose leader is not in the tree: not "
+				    "supported yet", pid, st.sid);
+		if (t.parents.count(st.pgid) || st.pgid == shell)
+			continue;
+		if (kill(st.pgid, 0) == 0 || errno != ESRCH)
+			return fail(EOPNOTSUPP, "task {} is in process group {}, whose leader is alive outside the "
+				    "tree: not supported", pid, st.pgid);
+		if (st.state == 'Z')
+			return fail(EOPNOTSUPP, "zombie {} is in process group {}, whose leader is dead: not "
+				    "supported yet", pid, st.pgid);
+		pr_info("task {} is in process group {}, whose leader is dead: restore adds a helper", pid, st.pgid);
 	}
 	return {};
 }

@@ -437,6 +437,9 @@ void await_zombies(const std::vector<pid_t> &zombies)
 void fork_children(const RestoreContext &ctx, size_t index, OwnFds own)
 {
 	const TaskPlan &plan = ctx.tasks[index];
+	for (const PgrpHelper &h : ctx.helpers)
+		if (h.parent == plan.images.pid)
+			must(fork_pgrp_helper(h));
 	std::vector<pid_t> zombies;
 	for (size_t i = index + 1; i < ctx.tasks.size(); i++) {
 		const TaskImages &child = ctx.tasks[i].images;
