@@ -233,7 +233,7 @@ Result<> reap_helpers(const std::vector<PgrpHelper> &helpers, const std::map<pid
 		long rval = TRY(syscall_in(h.parent, boots.at(h.parent), SYS_wait4, uint64_t(h.pid), 0, __WALL, 0));
 		if (rval != h.pid)
 			return fail(rval < 0 ? int(-rval) : ECHILD, "task {}: can't reap the helper {}", h.parent, h.pid);
-		pr_info("helper {} of process group {} reaped by {}", h.pid, h.pid, h.parent);
+		pr_info("helper {} reaped by {}", h.pid, h.parent);
 	}
 	return {};
 }

@@ -8,6 +8,11 @@
 // SIGCHLD). criu, its tracer, sees it end; it stays its parent's zombie, so the group lives on
 // while the members join it (join_group, when every task exists). Then criu makes the parent
 // reap it (wait4 through the restorer's syscall gadget): its PID is free before any task runs.
+//
+// A session whose leader has died works the same way: its members that are children of a
+// task outside the session (a child subreaper that inherited them) are forked by a session
+// helper, which the subreaper forks first: it calls setsid() (leading the session and the
+// group of its id), forks those members and exits; they are reparented to the subreaper.
 #pragma once
 
 #include <sys/types.h>
@@ -23,19 +28,22 @@ struct Options;
 struct TaskPlan;
 
 struct PgrpHelper {
-	pid_t pid = 0;    // the group's id
-	pid_t parent = 0; // the member that forks it
+	pid_t pid = 0;        // the group's (or session's) id
+	pid_t parent = 0;     // the member that forks it (the subreaper, for a session)
+	bool session = false; // a session helper: setsid(), forks the session's children of parent
 };
 
-// The helpers the tree needs; refuses a group restore can't rebuild (the root's group outside
-// the tree without --shell-job, a zombie in a group whose leader has died).
+// The helpers the tree needs, session helpers first; refuses a group or session restore can't
+// rebuild (the root's group outside the tree without --shell-job, a zombie in a group or
+// session whose leader has died, a session's children of two tasks outside it or of a task
+// that is not a child subreaper).
 [[nodiscard]] Result<std::vector<PgrpHelper>> plan_pgrp_helpers(const std::vector<TaskPlan> &tasks,
 								 const Options &opts);
 
 // Every process group the restored tasks join: the tasks' own and the helpers'.
 std::set<pid_t> restored_groups(const std::vector<TaskPlan> &tasks, const std::vector<PgrpHelper> &helpers);
 
-// In the parent: forks the helper (PID h.pid, exit signal 0), which leads its group and exits.
-[[nodiscard]] Result<> fork_pgrp_helper(const PgrpHelper &h);
+// Forks the helper (PID h.pid, exit signal 0): 0 in the helper, its PID in the parent.
+[[nodiscard]] Result<pid_t> clone_helper(const PgrpHelper &h);
 
 } // namespace criu
