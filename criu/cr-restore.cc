@@ -97,7 +97,7 @@ private:
 };
 
 // A zombie being restored: it stops for the signal it kills itself with, then ends as it did.
-// A process group helper ends the same way, with status 0.
+// A helper (pstree.h) ends the same way, with status 0.
 Result<> zombie_event(const char *what, pid_t pid, int st, int want)
 {
 	if (WIFSTOPPED(st)) {
@@ -134,7 +134,7 @@ Result<> wait_for_traps(const std::vector<TaskPlan> &tasks, const std::vector<Pg
 		auto task = tids.find(w);
 		auto zombie = zombies.find(w);
 		if (zombie != zombies.end()) {
-			bool helper = std::any_of(helpers.begin(), helpers.end(), [w](const PgrpHelper &h) { return h.pid == w; });
+			bool helper = std::ranges::any_of(helpers, [w](const PgrpHelper &h) { return h.pid == w; });
 			TRY(zombie_event(helper ? "helper" : "zombie", w, st, zombie->second));
 			exited += WIFEXITED(st) || WIFSIGNALED(st);
 			continue;

@@ -30,7 +30,10 @@ Result<std::map<pid_t, PgrpHelper>> plan_session_helpers(const std::vector<TaskP
 		if (t.zombie)
 			return fail(EOPNOTSUPP, "zombie {} is in session {}, whose leader is dead: not supported "
 				    "yet", t.pid, t.sid);
-		const TaskImages &parent = *by_pid.at(t.ppid);
+		auto pp = by_pid.find(t.ppid);
+		if (pp == by_pid.end())
+			return fail(EINVAL, "pstree.img: the parent {} of task {} is not in the tree", t.ppid, t.pid);
+		const TaskImages &parent = *pp->second;
 		if (parent.sid == t.sid)
 			continue; // forked by its parent, inside the session
 		if (!parent.tc().has_child_subreaper || !parent.tc().child_subreaper)

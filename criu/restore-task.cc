@@ -446,7 +446,9 @@ void await_zombies(const std::vector<pid_t> &zombies)
 	const TaskPlan &plan = ctx.tasks[index];
 	for (size_t i = index + 1; i < ctx.tasks.size(); i++) {
 		const TaskImages &child = ctx.tasks[i].images;
-		if (child.ppid == plan.images.pid && child.sid == h.pid && must(clone_with_pid(child.pid, false)) == 0)
+		if (child.ppid != plan.images.pid || child.sid != h.pid)
+			continue;
+		if (must(clone_with_pid(child.pid, false)) == 0)
 			become_task(ctx, i, own, &plan); // reparented to tasks[index], a subreaper, when we exit
 	}
 	_exit(0);
@@ -456,11 +458,14 @@ void fork_children(const RestoreContext &ctx, size_t index, OwnFds own)
 {
 	const TaskPlan &plan = ctx.tasks[index];
 	std::set<pid_t> sessions; // led by a helper: it forks this task's children in them
-	for (const PgrpHelper &h : ctx.helpers)
-		if (h.parent == plan.images.pid && must(clone_helper(h)) == 0)
+	for (const PgrpHelper &h : ctx.helpers) {
+		if (h.parent != plan.images.pid)
+			continue;
+		if (must(clone_helper(h)) == 0)
 			become_helper(ctx, index, own, h);
-		else if (h.parent == plan.images.pid && h.session)
+		if (h.session)
 			sessions.insert(h.pid);
+	}
 	std::vector<pid_t> zombies;
 	for (size_t i = index + 1; i < ctx.tasks.size(); i++) {
 		const TaskImages &child = ctx.tasks[i].images;
@@ -495,9 +500,10 @@ void become_task(const RestoreContext &ctx, size_t index, OwnFds own, const Task
 	must(plan.fds.install(ctx.files, ctx.opts.shell_job, own.tty, inherited_files(ctx, plan, parent)));
 	must(ctx.files.fds_installed(task.pid));
 	must(restore_fs(ctx.files, task));
+	// A subreaper already (the restorer sets it too): children a session helper forks come back to it.
 	if (task.tc().has_child_subreaper && task.tc().child_subreaper && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
 		die(Error(errno, fmt::format("task {}: can't become a child subreaper", task.pid)));
-	fork_children(ctx, index, own); // a subreaper already: children of a session helper come back to it
+	fork_children(ctx, index, own);
 
 	MemRestore mem = must(MemRestore::premap(task, ctx.files, ctx.shmem, bootstrap_size(task, plan.fds.fds().size())));
 	{
