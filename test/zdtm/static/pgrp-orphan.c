@@ -1,7 +1,8 @@
 /* pgrp-orphan: a process group whose leader has died (restore rebuilds it with a helper task).
- * Child A leads its own group; child B joins it and forks C (in the group too); A is killed and
- * reaped. After restore B and C are still in group A, A's PID is free, and no SIGCHLD reached the
- * parent or B (B keeps SIGCHLD blocked, so a stray one would stay pending). */
+ * Child A leads its own group; child B joins it and forks C (in the group too); child D, B's
+ * younger sibling, joins it as well; A is killed and reaped. After restore B, C and D are still
+ * in group A, A's PID is free, and no SIGCHLD reached the parent or B (B keeps SIGCHLD blocked,
+ * so a stray one would stay pending). */
 #include "zdtmtst.h"
 
 #include <fcntl.h>
@@ -100,11 +101,18 @@ int main(int argc, char **argv)
 		become_b(a, p[1]);
 	if (read(p[0], &c, sizeof(c)) != sizeof(c))
 		setup_fail("b did not start");
+	pid_t d = fork();
+	if (d < 0)
+		setup_fail("fork");
+	if (d == 0)
+		idle();
+	if (setpgid(d, a))
+		setup_fail("d joins group %d", a);
 	kill(a, SIGKILL);
 	if (waitpid(a, NULL, 0) != a)
 		setup_fail("reap a");
-	if (getpgid(b) != a || getpgid(c) != a)
-		setup_fail("b and c are not in group %d", a);
+	if (getpgid(b) != a || getpgid(c) != a || getpgid(d) != a)
+		setup_fail("b, c and d are not in group %d", a);
 	int chld = nr_chld;
 
 	test_daemon();
@@ -112,6 +120,7 @@ int main(int argc, char **argv)
 
 	check(getpgid(b) == a, "b (%d) is in group %d, not %d", b, getpgid(b), a);
 	check(getpgid(c) == a, "c (%d) is in group %d, not %d", c, getpgid(c), a);
+	check(getpgid(d) == a, "d (%d) is in group %d, not %d", d, getpgid(d), a);
 	check(kill(a, 0) < 0 && errno == ESRCH, "PID %d (the dead leader's) is in use", a);
 	check(nr_chld == chld, "%d SIGCHLD after the restore", nr_chld - chld);
 	check(sigchld_pending(b) == 0, "b (%d) has a SIGCHLD pending", b);
@@ -119,7 +128,9 @@ int main(int argc, char **argv)
 	check(getpgrp() == getpid(), "the parent is in group %d", getpgrp());
 	kill(c, SIGKILL);
 	kill(b, SIGKILL);
+	kill(d, SIGKILL);
 	check(waitpid(b, NULL, 0) == b, "b is missing");
+	check(waitpid(d, NULL, 0) == d, "d is missing");
 	pass();
 	return test_result();
 }
