@@ -25,6 +25,7 @@
 #include "common/xio.h"
 #include "files.h"
 #include "netlock.h"
+#include "pstree.h"
 #include "compel/ptrace.h"
 #include "restore-regs.h"
 #include "restore.h"
@@ -35,17 +36,6 @@ namespace criu {
 namespace pt = compel::pt;
 
 namespace {
-
-// Every process group's leader is a task of the checkpoint, or (--shell-job) the group is
-// criu's own; CRIU's helper tasks for groups whose leader has died are not done yet.
-Result<> check_groups(const std::vector<TaskPlan> &tasks, const std::set<pid_t> &pids, const Options &opts)
-{
-	for (const TaskPlan &p : tasks)
-		if (!pids.count(p.images.pgid) && !opts.shell_job)
-			return fail(EINVAL, "task {} is in process group {}, whose leader is not in the checkpoint "
-				    "(use --shell-job)", p.images.pid, p.images.pgid);
-	return {};
-}
 
 // Every shared anonymous segment the tasks map (System V ones are refused by premap).
 ShmemTable shared_segments(const std::vector<TaskPlan> &tasks)
@@ -62,12 +52,15 @@ ShmemTable shared_segments(const std::vector<TaskPlan> &tasks)
 	return shmem;
 }
 
-Result<> check_free(const std::vector<TaskPlan> &tasks)
+Result<> check_free(const std::vector<TaskPlan> &tasks, const std::vector<PgrpHelper> &helpers)
 {
 	for (const TaskPlan &p : tasks)
 		for (const ThreadImages &t : p.images.threads)
 			if (access(fmt::format("/proc/{}", t.tid).c_str(), F_OK) == 0)
 				return fail(EEXIST, "PID {} is taken: can't restore task {}", t.tid, p.images.pid);
+	for (const PgrpHelper &h : helpers)
+		if (access(fmt::format("/proc/{}", h.pid).c_str(), F_OK) == 0)
+			return fail(EEXIST, "PID {} is taken: can't restore process group {}", h.pid, h.pid);
 	return {};
 }
 
@@ -104,21 +97,22 @@ private:
 };
 
 // A zombie being restored: it stops for the signal it kills itself with, then ends as it did.
-Result<> zombie_event(pid_t pid, int st, int want)
+// A helper (pstree.h) ends the same way, with status 0.
+Result<> zombie_event(const char *what, pid_t pid, int st, int want)
 {
 	if (WIFSTOPPED(st)) {
 		ptrace(PTRACE_CONT, pid, 0, (st >> 16) ? 0 : WSTOPSIG(st));
 		return {};
 	}
 	if (st != want)
-		return fail(ECHILD, "zombie {} ended with wait status {:#x}, not {:#x}", pid, st, want);
-	pr_info("zombie {} is back (wait status {:#x})", pid, st);
+		return fail(ECHILD, "{} {} ended with wait status {:#x}, not {:#x}", what, pid, st, want);
+	pr_info("{} {} ended (wait status {:#x})", what, pid, st);
 	return {};
 }
 
 // Waits until every thread of every task sits in the restorer's final trap.
-// Zombies exit instead, with the wait status they had.
-Result<> wait_for_traps(const std::vector<TaskPlan> &tasks)
+// Zombies exit instead, with the wait status they had; helpers with status 0.
+Result<> wait_for_traps(const std::vector<TaskPlan> &tasks, const std::vector<PgrpHelper> &helpers)
 {
 	std::map<pid_t, pid_t> tids;      // thread -> its task
 	std::map<pid_t, int> zombies;     // zombie -> the wait status it must end with
@@ -128,6 +122,8 @@ Result<> wait_for_traps(const std::vector<TaskPlan> &tasks)
 				zombies[th.tid] = t.images.exit_status();
 			else
 				tids[th.tid] = t.images.pid;
+	for (const PgrpHelper &h : helpers)
+		zombies[h.pid] = 0;
 	std::map<pid_t, bool> trapped;
 	size_t exited = 0;
 	while (trapped.size() < tids.size() || exited < zombies.size()) {
@@ -138,7 +134,8 @@ Result<> wait_for_traps(const std::vector<TaskPlan> &tasks)
 		auto task = tids.find(w);
 		auto zombie = zombies.find(w);
 		if (zombie != zombies.end()) {
-			TRY(zombie_event(w, st, zombie->second));
+			bool helper = std::ranges::any_of(helpers, [w](const PgrpHelper &h) { return h.pid == w; });
+			TRY(zombie_event(helper ? "helper" : "zombie", w, st, zombie->second));
 			exited += WIFEXITED(st) || WIFSIGNALED(st);
 			continue;
 		}
@@ -189,15 +186,18 @@ Result<pt::Stop> wait_syscall(pid_t tid, pt::StopKind want)
 	return s;
 }
 
-// Runs syscall nr(a0, a1) in the trapped leader from the restorer's gadget (signals are all
-// blocked); its return value.
-Result<long> syscall_in(pid_t pid, const Bootstrap &b, long nr, uint64_t a0, uint64_t a1)
+// Runs syscall nr(a0, a1, a2, a3) in the trapped leader from the restorer's gadget (signals
+// are all blocked); its return value.
+Result<long> syscall_in(pid_t pid, const Bootstrap &b, long nr, uint64_t a0, uint64_t a1, uint64_t a2 = 0,
+			uint64_t a3 = 0)
 {
 	compel::X86Regs r = TRY(pt::get_regs(pid));
 	r.rip = b.syscall_gadget;
 	r.rax = uint64_t(nr);
 	r.rdi = a0;
 	r.rsi = a1;
+	r.rdx = a2;
+	r.r10 = a3;
 	r.orig_rax = uint64_t(-1);
 	TRY(pt::set_regs(pid, r));
 	TRY(pt::resume(pid, PTRACE_SYSCALL, 0));
@@ -215,14 +215,26 @@ Result<> unmap_bootstrap(pid_t pid, const Bootstrap &b)
 }
 
 // A task whose process group leader did not exist yet when it restored its session (forked
-// later, elsewhere in the tree) joins the group now, when every task exists.
-Result<> join_group(const TaskImages &task, const Bootstrap &b, const std::set<pid_t> &pids)
+// later, elsewhere in the tree, or a helper) joins the group now, when every task exists.
+Result<> join_group(const TaskImages &task, const Bootstrap &b, const std::set<pid_t> &groups)
 {
-	if (getpgid(task.pid) == task.pgid || !pids.count(task.pgid)) // --shell-job: criu's group
+	if (getpgid(task.pid) == task.pgid || !groups.count(task.pgid)) // --shell-job: criu's group
 		return {};
 	if (long rval = TRY(syscall_in(task.pid, b, SYS_setpgid, 0, uint64_t(task.pgid))); rval != 0)
 		return fail(int(-rval), "task {}: can't join process group {}", task.pid, task.pgid);
 	pr_info("task {} joined process group {}", task.pid, task.pgid);
+	return {};
+}
+
+// Every member has joined: each helper's parent reaps it (a zombie since criu saw it end).
+Result<> reap_helpers(const std::vector<PgrpHelper> &helpers, const std::map<pid_t, Bootstrap> &boots)
+{
+	for (const PgrpHelper &h : helpers) {
+		long rval = TRY(syscall_in(h.parent, boots.at(h.parent), SYS_wait4, uint64_t(h.pid), 0, __WALL, 0));
+		if (rval != h.pid)
+			return fail(rval < 0 ? int(-rval) : ECHILD, "task {}: can't reap the helper {}", h.parent, h.pid);
+		pr_info("helper {} reaped by {}", h.pid, h.parent);
+	}
 	return {};
 }
 
@@ -240,10 +252,9 @@ Result<> finish_thread(const TaskImages &task, const ThreadImages &th, const Xsa
 	return {};
 }
 
-Result<> finish(const TaskImages &task, const Bootstrap &b, const std::set<pid_t> &pids)
+Result<> finish(const TaskImages &task, const Bootstrap &b)
 {
 	XsaveLayout layout = XsaveLayout::from_cpuid();
-	TRY(join_group(task, b, pids));
 	TRY(unmap_bootstrap(task.pid, b));
 	for (const ThreadImages &th : task.threads)
 		TRY_CTX(finish_thread(task, th, layout), "thread {} of {}", th.tid, task.pid);
@@ -308,11 +319,8 @@ Result<int> restore(const Options &opts)
 	FileTable files = TRY(FileTable::load(dir));
 	std::vector<TaskPlan> tasks = TRY(plan_tasks(dir, tree));
 	TRY(verify_sealed_images(dir)); // the rest: every image is authenticated before a task exists
-	TRY(check_free(tasks));
-	std::set<pid_t> pids;
-	for (const TaskPlan &t : tasks)
-		pids.insert(t.images.pid);
-	TRY(check_groups(tasks, pids, opts));
+	std::vector<PgrpHelper> helpers = TRY(plan_pgrp_helpers(tasks, opts));
+	TRY(check_free(tasks, helpers));
 	ShmemTable shmem = shared_segments(tasks);
 	int max_fd = 2;
 	for (const TaskPlan &t : tasks)
@@ -332,7 +340,7 @@ Result<int> restore(const Options &opts)
 	if (child.pid() == 0) {
 		close(go[1]);
 		close(report[0]);
-		restore_task(RestoreContext{opts, dir, files, shmem, tasks, max_fd}, go[0], report[1]);
+		restore_task(RestoreContext{opts, dir, files, shmem, tasks, max_fd, helpers}, go[0], report[1]);
 	}
 	close(go[0]);
 	close(report[1]);
@@ -343,13 +351,18 @@ Result<int> restore(const Options &opts)
 	TRY(xio::write_full(go_w.borrow(), xio::as_bytes("g", 1)));
 	uint32_t forking_time = usec_since(forking);
 
-	TRY(wait_for_traps(tasks));
+	TRY(wait_for_traps(tasks, helpers));
 	TRY(files.seal_memfds()); // every task has mapped its memory: no writable mapping comes later
 	size_t live = size_t(std::count_if(tasks.begin(), tasks.end(), [](const TaskPlan &t) { return !t.images.zombie; }));
 	std::map<pid_t, Bootstrap> boots = TRY(read_reports(report_r.borrow(), live));
+	std::set<pid_t> groups = restored_groups(tasks, helpers);
 	for (const TaskPlan &t : tasks)
 		if (!t.images.zombie)
-			TRY(finish(t.images, boots.at(t.images.pid), pids));
+			TRY(join_group(t.images, boots.at(t.images.pid), groups));
+	TRY(reap_helpers(helpers, boots));
+	for (const TaskPlan &t : tasks)
+		if (!t.images.zombie)
+			TRY(finish(t.images, boots.at(t.images.pid)));
 	if (opts.tcp_established) // every connection is out of repair mode: the dump's lock goes
 		TRY(network_unlock(root.pid));
 	TRY(run_action_scripts(opts, ScriptAction::PostRestore, root.pid)); // a failure kills the tasks

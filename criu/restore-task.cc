@@ -16,6 +16,7 @@
 
 #include <csignal>
 #include <map>
+#include <set>
 #include <cstring>
 
 #include "common/log.h"
@@ -434,13 +435,41 @@ void await_zombies(const std::vector<pid_t> &zombies)
 		sigtimedwait(&chld, nullptr, &now);
 }
 
+// A helper (see pstree.h), forked by tasks[index]: leads its group, or its session and forks
+// the task's children in it, then exits.
+[[noreturn]] void become_helper(const RestoreContext &ctx, size_t index, OwnFds own, const PgrpHelper &h)
+{
+	if (!h.session)
+		_exit(setpgid(0, 0) == 0 ? 0 : 1);
+	if (setsid() < 0)
+		die(Error(errno, fmt::format("helper {}: can't make a session", h.pid)));
+	const TaskPlan &plan = ctx.tasks[index];
+	for (size_t i = index + 1; i < ctx.tasks.size(); i++) {
+		const TaskImages &child = ctx.tasks[i].images;
+		if (child.ppid != plan.images.pid || child.sid != h.pid)
+			continue;
+		if (must(clone_with_pid(child.pid, false)) == 0)
+			become_task(ctx, i, own, &plan); // reparented to tasks[index], a subreaper, when we exit
+	}
+	_exit(0);
+}
+
 void fork_children(const RestoreContext &ctx, size_t index, OwnFds own)
 {
 	const TaskPlan &plan = ctx.tasks[index];
+	std::set<pid_t> sessions; // led by a helper: it forks this task's children in them
+	for (const PgrpHelper &h : ctx.helpers) {
+		if (h.parent != plan.images.pid)
+			continue;
+		if (must(clone_helper(h)) == 0)
+			become_helper(ctx, index, own, h);
+		if (h.session)
+			sessions.insert(h.pid);
+	}
 	std::vector<pid_t> zombies;
 	for (size_t i = index + 1; i < ctx.tasks.size(); i++) {
 		const TaskImages &child = ctx.tasks[i].images;
-		if (child.ppid != plan.images.pid)
+		if (child.ppid != plan.images.pid || sessions.count(child.sid))
 			continue;
 		pid_t pid = must(clone_with_pid(child.pid, false));
 		if (pid == 0 && child.zombie)
@@ -471,6 +500,9 @@ void become_task(const RestoreContext &ctx, size_t index, OwnFds own, const Task
 	must(plan.fds.install(ctx.files, ctx.opts.shell_job, own.tty, inherited_files(ctx, plan, parent)));
 	must(ctx.files.fds_installed(task.pid));
 	must(restore_fs(ctx.files, task));
+	// A subreaper already (the restorer sets it too): children a session helper forks come back to it.
+	if (task.tc().has_child_subreaper && task.tc().child_subreaper && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+		die(Error(errno, fmt::format("task {}: can't become a child subreaper", task.pid)));
 	fork_children(ctx, index, own);
 
 	MemRestore mem = must(MemRestore::premap(task, ctx.files, ctx.shmem, bootstrap_size(task, plan.fds.fds().size())));

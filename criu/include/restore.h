@@ -15,6 +15,7 @@
 #include "mm.pb-c.h"
 #include "files.h"
 #include "page-xfer.h"
+#include "pstree.h"
 #include "seccomp.pb-c.h"
 #include "shmem.h"
 #include "task-state.h"
@@ -83,6 +84,7 @@ struct RestoreContext {
 	const ShmemTable &shmem;
 	const std::vector<TaskPlan> &tasks; // parents before their children; the root first
 	int max_fd;                         // the highest fd of any task: criu's own move above it
+	const std::vector<PgrpHelper> &helpers; // process groups whose leader has died (pstree.h)
 };
 
 // The bootstrap area: where a task left the restorer, so that criu can finish from outside.

@@ -1,0 +1,49 @@
+// Helper tasks for process groups whose leader has died (CRIU's pstree helpers). No image
+// holds them: restore derives them from pstree.img, as CRIU does.
+//
+// A task of the tree in a process group whose leader is neither in the tree nor criu's own
+// group (--shell-job) gets a helper with the group's id as PID. The group's first live member
+// (pstree order) forks it right after restoring its session, before its own children; the
+// helper makes itself the group's leader and exits with exit signal 0 (its parent gets no
+// SIGCHLD). criu, its tracer, sees it end; it stays its parent's zombie, so the group lives on
+// while the members join it (join_group, when every task exists). Then criu makes the parent
+// reap it (wait4 through the restorer's syscall gadget): its PID is free before any task runs.
+//
+// A session whose leader has died works the same way: its members that are children of a
+// task outside the session (a child subreaper that inherited them) are forked by a session
+// helper, which the subreaper forks first: it calls setsid() (leading the session and the
+// group of its id), forks those members and exits; they are reparented to the subreaper.
+#pragma once
+
+#include <sys/types.h>
+
+#include <set>
+#include <vector>
+
+#include "common/result.h"
+
+namespace criu {
+
+struct Options;
+struct TaskPlan;
+
+struct PgrpHelper {
+	pid_t pid = 0;        // the group's (or session's) id
+	pid_t parent = 0;     // the member that forks it (the subreaper, for a session)
+	bool session = false; // a session helper: setsid(), forks the session's children of parent
+};
+
+// The helpers the tree needs, session helpers first; refuses a group or session restore can't
+// rebuild (the root's group outside the tree without --shell-job, a zombie in a group or
+// session whose leader has died, a session's children of two tasks outside it or of a task
+// that is not a child subreaper).
+[[nodiscard]] Result<std::vector<PgrpHelper>> plan_pgrp_helpers(const std::vector<TaskPlan> &tasks,
+								 const Options &opts);
+
+// Every process group the restored tasks join: the tasks' own and the helpers'.
+std::set<pid_t> restored_groups(const std::vector<TaskPlan> &tasks, const std::vector<PgrpHelper> &helpers);
+
+// Forks the helper (PID h.pid, exit signal 0): 0 in the helper, its PID in the parent.
+[[nodiscard]] Result<pid_t> clone_helper(const PgrpHelper &h);
+
+} // namespace criu
