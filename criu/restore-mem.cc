@@ -231,14 +231,16 @@ Result<> MemRestore::fill(const TaskImages &task, PagesReader &pages)
 	uint64_t total = 0;
 	for (const Piece &c : chunks)
 		total += c.pages;
-	{
-		ChunkReader reader(chunks);
+	ChunkReader reader(chunks);
+	if (total <= 2 * kChunkPages) { // a small task: a second thread costs more than it saves
+		reader.run(pages);
+	} else {
 		PagesReader other = TRY(pages.share());
 		std::thread helper([&] { reader.run(other); });
 		reader.run(pages);
 		helper.join();
-		TRY(reader.result());
 	}
+	TRY(reader.result());
 	for (const PageRun &g : task.guards) {
 		auto it = std::upper_bound(vmas_.begin(), vmas_.end(), g.vaddr,
 					   [](uint64_t a, const PremappedVma &pv) { return a < pv.vma->end; });
