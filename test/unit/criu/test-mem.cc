@@ -11,6 +11,7 @@
 #include <cstring>
 #include <map>
 
+#include "mem-queue.h"
 #include "mem.h"
 #include "pagemap.pb-c.h"
 #include "test-dirs.h"
@@ -199,5 +200,58 @@ TEST_CASE("a live task's private pages are dumped and read back, plain and seale
 		CHECK(checked == kPages / 3 + 1 + 1);
 		CHECK(index == pages->pages());
 		CHECK(index == dumped.size());
+	}
+}
+
+TEST_CASE("the memory thread saves each job's pages, and stops at the first failure")
+{
+	TempDir t;
+	std::string file = t / "mapped";
+	write_bytes(file, std::vector<uint8_t>(8 * kPageSize, 0x5a));
+	Child child(file);
+	auto vmas = parse_maps(child.pid);
+	REQUIRE(vmas.has_value());
+	MemDumpStats stats;
+	auto runs = collect_dumpable_pages(child.pid, *vmas, stats);
+	REQUIRE(runs.has_value());
+	uint64_t expected = 0;
+	for (const PageRun &r : *runs)
+		expected += r.nr_pages;
+
+	// A pid that surely has no task: a child already reaped.
+	pid_t gone = fork();
+	REQUIRE(gone >= 0);
+	if (gone == 0)
+		_exit(0);
+	REQUIRE(waitpid(gone, nullptr, 0) == gone);
+
+	for (bool sealed : {false, true}) {
+		INFO((sealed ? "sealed" : "plain"));
+		TempDir d;
+		std::vector<std::string> certs;
+		if (sealed)
+			certs.push_back(test_pki("a").cert);
+		auto dir = ImageDir::create(d.path(), certs);
+		REQUIRE(dir.has_value());
+		{
+			MemDumpQueue q(*dir);
+			q.push(MemoryJob{.pid = child.pid, .pages_id = 1, .vmas = *vmas});
+			auto m = q.finish();
+			INFO((m ? "" : m.error().describe()));
+			REQUIRE(m.has_value());
+			CHECK(m->pages_written == expected);
+			CHECK(m->pages_scanned == stats.pages_scanned);
+		}
+		CHECK(access((d / "pages-1.img").c_str(), F_OK) == 0);
+		{
+			MemDumpQueue q(*dir);
+			q.push(MemoryJob{.pid = gone, .pages_id = 2, .vmas = *vmas});
+			q.push(MemoryJob{.pid = child.pid, .pages_id = 3, .vmas = *vmas});
+			auto m = q.finish();
+			REQUIRE_FALSE(m.has_value());
+			CHECK_THAT(m.error().describe(), Catch::Contains(std::to_string(gone)));
+			CHECK(!q.check().has_value());
+		}
+		CHECK(access((d / "pages-3.img").c_str(), F_OK) != 0); // not run after the failure
 	}
 }
