@@ -507,8 +507,19 @@ Result<> UnixSkTable::connect_all() const
 }
 
 // Queued messages, sent again from the peer, or to a named dgram socket from a throwaway one.
-Result<> UnixSkTable::fill_queues(const FileOpener &open) const
+// A file in flight in several messages is opened once: they carry dups of one open file.
+Result<> UnixSkTable::fill_queues(const FileOpener &open_file) const
 {
+	std::map<uint32_t, UniqueFd> opened;
+	FileOpener open = [&](uint32_t id) -> Result<UniqueFd> {
+		auto it = opened.find(id);
+		if (it == opened.end())
+			it = opened.emplace(id, TRY(open_file(id))).first;
+		UniqueFd fd(fcntl(it->second.get(), F_DUPFD_CLOEXEC, 0));
+		if (!fd)
+			return fail_errno("can't dup file {:#x}", id);
+		return fd;
+	};
 	for (uint32_t ino : order_) {
 		const Sk &s = *by_ino_.at(ino);
 		const auto &packets = queues_.of(s.id);

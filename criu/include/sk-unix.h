@@ -116,7 +116,7 @@ private:
 	[[nodiscard]] Result<> make_sockets() const;
 	[[nodiscard]] Result<> bind_all() const;
 	[[nodiscard]] Result<> connect_all() const;
-	[[nodiscard]] Result<> fill_queues(const FileOpener &open) const;
+	[[nodiscard]] Result<> fill_queues(const FileOpener &open_file) const;
 	[[nodiscard]] Result<> finish_all(int above) const;
 	const Sk *listener_named(const Sk &s) const;
 

@@ -1,7 +1,8 @@
 /* sk-unix-scm01: fds in flight on dgram sockets, mixed with plain messages: on a socketpair,
  * "m0", "m1" + a regular file (read-only, at offset 3), "m2", "m3" + a pipe's write end and a
  * socketpair end, "m4"; on a socket bound to a path, "n0" + the pipe's read end from an
- * unconnected sender, then "n1". After restore every message comes back on its own with its
+ * unconnected sender, then "n1"; "m5" + a stream socket (no task holds it) whose own queue has
+ * "nested" + the same open file. After restore every message comes back on its own with its
  * fds (boundaries kept), and the fds work. */
 #include "zdtmtst.h"
 
@@ -58,9 +59,15 @@ static int got(int sk, const char *want, int *fds, int nfds)
 	return n == nfds;
 }
 
+static int talks_back(int a, int b)
+{
+	char buf[8] = { 0 };
+	return send(a, "hey", 3, 0) == 3 && recv(b, buf, sizeof(buf), MSG_DONTWAIT) == 3 && !strcmp(buf, "hey");
+}
+
 int main(int argc, char **argv)
 {
-	int sk[2], p[2], x[2], f, named, sender, fds[4];
+	int sk[2], p[2], x[2], z[2], f, named, sender, fds[4];
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
 	char buf[16] = { 0 }, cwd[PATH_MAX];
 
@@ -78,13 +85,16 @@ int main(int argc, char **argv)
 	named = socket(AF_UNIX, SOCK_DGRAM, 0);
 	sender = socket(AF_UNIX, SOCK_DGRAM, 0);
 	if (socketpair(AF_UNIX, SOCK_DGRAM, 0, sk) || pipe(p) || socketpair(AF_UNIX, SOCK_SEQPACKET, 0, x) ||
-	    named < 0 || sender < 0 || bind(named, (struct sockaddr *)&addr, sizeof(addr)))
+	    socketpair(AF_UNIX, SOCK_STREAM, 0, z) || named < 0 || sender < 0 || bind(named, (struct sockaddr *)&addr, sizeof(addr)))
 		setup_fail("sockets");
 	send_fds(sk[0], "m0", NULL, 0, NULL);
 	send_fds(sk[0], "m1", (int[]){ f }, 1, NULL);
 	send_fds(sk[0], "m2", NULL, 0, NULL);
 	send_fds(sk[0], "m3", (int[]){ p[1], x[1] }, 2, NULL);
 	send_fds(sk[0], "m4", NULL, 0, NULL);
+	send_fds(z[0], "nested", (int[]){ f }, 1, NULL);
+	send_fds(sk[0], "m5", (int[]){ z[1] }, 1, NULL);
+	close(z[1]);
 	send_fds(sender, "n0", (int[]){ p[0] }, 1, &addr);
 	send_fds(sender, "n1", NULL, 0, &addr);
 	close(f);
@@ -96,7 +106,9 @@ int main(int argc, char **argv)
 	test_waitsig();
 
 	check(got(sk[1], "m0", fds, 0), "m0");
+	int m1 = -1;
 	if (check(got(sk[1], "m1", fds, 1), "m1")) {
+		m1 = fds[0];
 		check(lseek(fds[0], 0, SEEK_CUR) == 3, "file offset");
 		check((fcntl(fds[0], F_GETFL) & O_ACCMODE) == O_RDONLY, "file flags %#x", fcntl(fds[0], F_GETFL));
 		check(read(fds[0], buf, sizeof(buf)) == 5 && !strcmp(buf, "defgh"), "file reads %s", buf);
@@ -108,6 +120,16 @@ int main(int argc, char **argv)
 		s = fds[1];
 	}
 	check(got(sk[1], "m4", fds, 0), "m4");
+	if (check(got(sk[1], "m5", fds, 1), "m5")) {
+		int zz = fds[0];
+		if (check(got(zz, "nested", fds, 1), "nested")) {
+			memset(buf, 0, sizeof(buf));
+			check(pread(fds[0], buf, 3, 0) == 3 && !strcmp(buf, "abc"), "nested file reads %s", buf);
+			check(m1 < 0 || lseek(fds[0], 0, SEEK_CUR) == lseek(m1, 0, SEEK_CUR),
+			      "the file in flight twice is two open files");
+		}
+		check(talks_back(z[0], zz), "nested socket is not z[0]'s peer");
+	}
 	check(recv(sk[1], buf, 1, MSG_DONTWAIT) < 0 && errno == EAGAIN, "more on the socketpair");
 	if (check(got(named, "n0", fds, 1), "n0"))
 		r = fds[0];
