@@ -507,14 +507,19 @@ Result<> UnixSkTable::connect_all() const
 }
 
 // Queued messages, sent again from the peer, or to a named dgram socket from a throwaway one.
-// A file in flight in several messages is opened once: they carry dups of one open file.
-Result<> UnixSkTable::fill_queues(const FileOpener &open_file) const
+// Each file in flight is opened once, above `above`, and kept (in_flight_files): every message
+// carrying it, and every task fd of it, gets a dup of that one open file, as dumped.
+Result<> UnixSkTable::fill_queues(int above, const FileOpener &open_file) const
 {
-	std::map<uint32_t, UniqueFd> opened;
 	FileOpener open = [&](uint32_t id) -> Result<UniqueFd> {
-		auto it = opened.find(id);
-		if (it == opened.end())
-			it = opened.emplace(id, TRY(open_file(id))).first;
+		auto it = in_flight_.find(id);
+		if (it == in_flight_.end()) {
+			UniqueFd fd = TRY(open_file(id));
+			UniqueFd high(fcntl(fd.get(), F_DUPFD_CLOEXEC, above + 1));
+			if (!high)
+				return fail_errno("can't move file {:#x} above fd {}", id, above);
+			it = in_flight_.emplace(id, std::move(high)).first;
+		}
 		UniqueFd fd(fcntl(it->second.get(), F_DUPFD_CLOEXEC, 0));
 		if (!fd)
 			return fail_errno("can't dup file {:#x}", id);
@@ -588,7 +593,7 @@ Result<> UnixSkTable::create_all(int above, const FileOpener &open) const
 	for (const auto &[ino, s] : by_ino_)
 		if (!s->external() && !s->made)
 			return fail(EINVAL, "{}: can't be made (peer {:#x})", s->what(), s->peer);
-	TRY(fill_queues(open));
+	TRY(fill_queues(above, open));
 	TRY(finish_all(above));
 	if (!by_ino_.empty())
 		pr_info("{} unix socket(s) created\n", by_ino_.size());

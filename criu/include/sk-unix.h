@@ -105,6 +105,9 @@ public:
 	[[nodiscard]] Result<> create_all(int above, const FileOpener &open) const;
 	// A new fd of socket entry id.
 	[[nodiscard]] Result<UniqueFd> open(uint32_t id) const;
+	// The files in flight, by id, as create_all opened them (hidden fds above `above`): a task's
+	// fd of one of them is a dup, so that it shares the open file with the message.
+	const std::map<uint32_t, UniqueFd> &in_flight_files() const { return in_flight_; }
 
 	UnixSkTable(UnixSkTable &&) noexcept;
 	UnixSkTable &operator=(UnixSkTable &&) noexcept;
@@ -116,7 +119,7 @@ private:
 	[[nodiscard]] Result<> make_sockets() const;
 	[[nodiscard]] Result<> bind_all() const;
 	[[nodiscard]] Result<> connect_all() const;
-	[[nodiscard]] Result<> fill_queues(const FileOpener &open_file) const;
+	[[nodiscard]] Result<> fill_queues(int above, const FileOpener &open_file) const;
 	[[nodiscard]] Result<> finish_all(int above) const;
 	const Sk *listener_named(const Sk &s) const;
 
@@ -124,6 +127,7 @@ private:
 	std::map<uint32_t, uint32_t> ino_of_; // file id -> ino
 	std::vector<uint32_t> order_;         // inos in files.img order
 	SkQueues queues_;
+	mutable std::map<uint32_t, UniqueFd> in_flight_; // file id -> its open file
 };
 
 } // namespace criu

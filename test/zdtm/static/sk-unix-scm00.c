@@ -3,7 +3,7 @@
  * socketpair and one of the tree's own sockets in another. The task closed the pipe's read end
  * and the in-flight socket end, but keeps the file, the pipe's write end, the other socket end
  * and its own socket. After restore the receiver gets all four, in order: the file reads on at
- * its offset, the pipe gives what was written before and after, the socket talks to its peer,
+ * its offset (sharing it with the task's fd), the pipe gives what was written before and after, the socket talks to its peer,
  * and the tree's socket is the one the task still holds. */
 #include "zdtmtst.h"
 
@@ -98,6 +98,7 @@ int main(int argc, char **argv)
 	check((fcntl(fds[0], F_GETFL) & O_ACCMODE) == O_RDWR, "file flags %#x", fcntl(fds[0], F_GETFL));
 	check(read(fds[0], buf, sizeof(buf)) == 5 && !strcmp(buf, "56789"), "file reads %s", buf);
 	check(fstat(fds[0], &a) == 0 && fstat(f, &b) == 0 && a.st_ino == b.st_ino, "not the task's file");
+	check(lseek(f, 0, SEEK_CUR) == 10, "the task's fd does not share the open file in flight");
 	memset(buf, 0, sizeof(buf));
 	check(write(p[1], "after", 5) == 5, "pipe write");
 	check(read(fds[1], buf, sizeof(buf)) == 12 && !strcmp(buf, "before after"), "pipe reads %s", buf);
