@@ -2,7 +2,8 @@
  * "m0", "m1" + a regular file (read-only, at offset 3), "m2", "m3" + a pipe's write end and a
  * socketpair end, "m4"; on a socket bound to a path, "n0" + the pipe's read end from an
  * unconnected sender, then "n1"; "m5" + a stream socket (no task holds it) whose own queue has
- * "nested" + the same open file. After restore every message comes back on its own with its
+ * "nested" + the same open file; "m6" + a stream socket whose own queue holds "self" + itself
+ * (a cycle). After restore every message comes back on its own with its
  * fds (boundaries kept), and the fds work. */
 #include "zdtmtst.h"
 
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -67,7 +69,7 @@ static int talks_back(int a, int b)
 
 int main(int argc, char **argv)
 {
-	int sk[2], p[2], x[2], z[2], f, named, sender, fds[4];
+	int sk[2], p[2], x[2], z[2], c[2], f, named, sender, fds[4];
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
 	char buf[16] = { 0 }, cwd[PATH_MAX];
 
@@ -85,7 +87,7 @@ int main(int argc, char **argv)
 	named = socket(AF_UNIX, SOCK_DGRAM, 0);
 	sender = socket(AF_UNIX, SOCK_DGRAM, 0);
 	if (socketpair(AF_UNIX, SOCK_DGRAM, 0, sk) || pipe(p) || socketpair(AF_UNIX, SOCK_SEQPACKET, 0, x) ||
-	    socketpair(AF_UNIX, SOCK_STREAM, 0, z) || named < 0 || sender < 0 || bind(named, (struct sockaddr *)&addr, sizeof(addr)))
+	    socketpair(AF_UNIX, SOCK_STREAM, 0, z) || socketpair(AF_UNIX, SOCK_STREAM, 0, c) || named < 0 || sender < 0 || bind(named, (struct sockaddr *)&addr, sizeof(addr)))
 		setup_fail("sockets");
 	send_fds(sk[0], "m0", NULL, 0, NULL);
 	send_fds(sk[0], "m1", (int[]){ f }, 1, NULL);
@@ -95,6 +97,9 @@ int main(int argc, char **argv)
 	send_fds(z[0], "nested", (int[]){ f }, 1, NULL);
 	send_fds(sk[0], "m5", (int[]){ z[1] }, 1, NULL);
 	close(z[1]);
+	send_fds(c[0], "self", (int[]){ c[1] }, 1, NULL);
+	send_fds(sk[0], "m6", (int[]){ c[1] }, 1, NULL);
+	close(c[1]);
 	send_fds(sender, "n0", (int[]){ p[0] }, 1, &addr);
 	send_fds(sender, "n1", NULL, 0, &addr);
 	close(f);
@@ -129,6 +134,14 @@ int main(int argc, char **argv)
 			      "the file in flight twice is two open files");
 		}
 		check(talks_back(z[0], zz), "nested socket is not z[0]'s peer");
+	}
+	if (check(got(sk[1], "m6", fds, 1), "m6")) {
+		int cc = fds[0];
+		struct stat a, b;
+		if (check(got(cc, "self", fds, 1), "self"))
+			check(fstat(cc, &a) == 0 && fstat(fds[0], &b) == 0 && a.st_ino == b.st_ino,
+			      "the socket in flight on itself is another socket");
+		check(talks_back(c[0], cc), "socket in a cycle is not c[0]'s peer");
 	}
 	check(recv(sk[1], buf, 1, MSG_DONTWAIT) < 0 && errno == EAGAIN, "more on the socketpair");
 	if (check(got(named, "n0", fds, 1), "n0"))
