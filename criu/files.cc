@@ -313,8 +313,30 @@ Result<> FilesDumper::dump_fds(pid_t pid, uint32_t files_id, const Options &opts
 	return w.close();
 }
 
+// A file in flight on a unix socket (fd: criu's duplicate of it): the tree's file when kcmp
+// says so, else a new entry; regular files, pipes and unix sockets only (see sk-unix.h).
+Result<uint32_t> FilesDumper::dump_in_flight(int fd, const std::string &what)
+{
+	FdParms p = TRY_CTX(read_fd_parms(getpid(), fd, fmt::format("/proc/self/fd/{}", fd)), "{}", what);
+	p.flags &= ~uint32_t(O_CLOEXEC); // criu's own fd's; no task has the file in its fd table
+	const FdKind *k = find_kind(p);
+	auto d = find_shared(p);
+	uint32_t type = d ? d->type : k ? uint32_t(k->type) : 0;
+	if (type != FD_TYPES__REG && type != FD_TYPES__PIPE && type != FD_TYPES__UNIXSK)
+		return fail(ENOTSUP, "{} is a {} ({}): not supported", what, k ? k->name : "file of unknown kind", p.link);
+	if (d)
+		return d->id;
+	uint32_t id = next_id_++;
+	TRY(type == FD_TYPES__REG ? reg_->dump(p, id) : type == FD_TYPES__PIPE ? pipes_->dump(p, id)
+									      : unix_->dump_in_flight(p, id, what));
+	dumped_.push_back({p.pid, p.fd, uint64_t(p.st.st_dev), uint64_t(p.st.st_ino), id, type});
+	pr_info("{}: file {:#x}, a {}\n", what, id, k->name);
+	return id;
+}
+
 Result<> FilesDumper::close()
 {
+	TRY(unix_->resolve_rights([this](int fd, const std::string &what) { return dump_in_flight(fd, what); }));
 	TRY(reg_->close());
 	TRY(memfd_->close());
 	TRY(pipes_->close());
@@ -411,12 +433,25 @@ Result<> FileTable::seal_memfds() const { return memfd_->seal_all(); }
 Result<> FileTable::create_pipes(int above) const
 {
 	TRY(pipes_->create_all(above));
-	TRY(unix_->create_all(above));
+	TRY(unix_->create_all(above, [this](uint32_t id) { return open_in_flight(id); }));
 	TRY(fifos_->create_all(above));
 	return ttys_->create_all(above);
 }
 
 Result<UniqueFd> FileTable::open_unix_sk(uint32_t id) const { return unix_->open(id); }
+
+Result<UniqueFd> FileTable::open_in_flight(uint32_t id) const
+{
+	auto it = entries_.find(id);
+	uint32_t type = it == entries_.end() ? 0 : uint32_t(pb_cast<FileEntry>(it->second)->type);
+	if (type == FD_TYPES__REG)
+		return open_reg(id);
+	if (type == FD_TYPES__PIPE)
+		return open_pipe(id);
+	if (type == FD_TYPES__UNIXSK)
+		return open_unix_sk(id);
+	return fail(ENOTSUP, "files.img: file {:#x} (type {}) in flight: not supported", id, type);
+}
 
 Result<> FileTable::create_inet_sockets(int above) const { return inet_->create_all(above); }
 
@@ -577,6 +612,8 @@ Result<> FdPlan::install(const FileTable &files, bool shell_job, int tty_fd,
 		tty_fd = tty_copy.get();
 	}
 	std::map<uint32_t, int> opened = inherited;
+	for (const auto &[id, fd] : files.unix_->in_flight_files()) // the root made them, see sk-unix.h
+		opened.emplace(id, fd.get());
 	std::vector<Fd> epolls, fresh; // installed last: their targets are the task's fds (eventpoll.h)
 	for (const Fd &e : entries_)
 		if (e.type == FD_TYPES__EVENTPOLL)

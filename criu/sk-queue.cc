@@ -15,10 +15,29 @@ namespace criu {
 
 namespace {
 
+constexpr size_t kScmMaxFd = 253; // the kernel's SCM_MAX_FD
+
+// The fds of the SCM_RIGHTS messages in mh (criu's duplicates, close-on-exec).
+std::vector<UniqueFd> take_rights(msghdr &mh)
+{
+	std::vector<UniqueFd> fds;
+	for (cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		size_t nfds = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < nfds; i++) {
+			int fd;
+			std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+			fds.emplace_back(fd);
+		}
+	}
+	return fds;
+}
+
 // Peeks one message at the current peek offset; nullopt at the end of the queue.
 Result<std::optional<SkPacket>> peek_one(int sk, std::vector<uint8_t> &buf)
 {
-	alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * 253) + CMSG_SPACE(sizeof(ucred))];
+	alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kScmMaxFd) + CMSG_SPACE(sizeof(ucred))];
 	iovec iov{buf.data(), buf.size()};
 	msghdr mh{};
 	mh.msg_iov = &iov;
@@ -30,23 +49,16 @@ Result<std::optional<SkPacket>> peek_one(int sk, std::vector<uint8_t> &buf)
 		return std::nullopt;
 	if (n < 0)
 		return fail_errno("can't peek the queue");
-	for (cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-			continue;
-		size_t nfds = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (size_t i = 0; i < nfds; i++) {
-			int fd;
-			std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-			::close(fd);
-		}
-		return fail(ENOTSUP, "a queued message carries {} file descriptor(s) (SCM_RIGHTS): not supported",
-			    nfds);
-	}
+	std::vector<UniqueFd> fds = take_rights(mh);
+	if (mh.msg_flags & MSG_CTRUNC)
+		return fail(EMSGSIZE, "a queued message carries more control data than {} fds", kScmMaxFd);
 	if (mh.msg_flags & MSG_TRUNC)
 		return fail(EMSGSIZE, "a queued message is larger than {} bytes", buf.size());
+	if (n == 0 && !fds.empty())
+		return fail(ENOTSUP, "an empty message carries {} fd(s) (SCM_RIGHTS): not supported", fds.size());
 	if (n == 0)
 		return std::nullopt; // the end (zero-length datagrams are not kept)
-	return SkPacket(buf.begin(), buf.begin() + n);
+	return SkPacket{std::vector<uint8_t>(buf.begin(), buf.begin() + n), std::move(fds), {}};
 }
 
 } // namespace
@@ -80,7 +92,7 @@ Result<std::vector<SkPacket>> peek_sk_queue(int sk, int type)
 		}
 		if (!*p)
 			break;
-		total += (*p)->size();
+		total += (*p)->data.size();
 		out.push_back(std::move(**p));
 		if (type == SOCK_STREAM && total >= size_t(inq))
 			break;
@@ -104,9 +116,18 @@ Result<> SkQueueDumper::write(uint32_t id_for, const std::vector<SkPacket> &pack
 	for (const SkPacket &p : packets) {
 		SkPacketEntry e = SK_PACKET_ENTRY__INIT;
 		e.id_for = id_for;
-		e.length = uint32_t(p.size());
+		e.length = uint32_t(p.data.size());
+		ScmEntry scm = SCM_ENTRY__INIT;
+		ScmEntry *scms[] = {&scm};
+		if (!p.rights.empty()) {
+			scm.type = SCM_RIGHTS;
+			scm.n_rights = p.rights.size();
+			scm.rights = const_cast<uint32_t *>(p.rights.data());
+			e.n_scm = 1;
+			e.scm = scms;
+		}
 		TRY(img_->write(e.base));
-		TRY(img_->write_raw(p));
+		TRY(img_->write_raw(p.data));
 	}
 	pr_info("socket {:#x}: {} packet(s) queued\n", id_for, packets.size());
 	return {};
@@ -122,8 +143,17 @@ Result<SkQueues> SkQueues::load(ImageDir &dir)
 		return q;
 	while (auto m = TRY(r->read())) {
 		const auto *e = pb_cast<SkPacketEntry>(*m);
-		SkPacket p(e->length);
-		TRY_CTX(r->read_raw(p), "{}: packet for socket {:#x}", r->name(), e->id_for);
+		SkPacket p;
+		p.data.resize(e->length);
+		for (size_t i = 0; i < e->n_scm; i++) {
+			if (e->scm[i]->type != SCM_RIGHTS)
+				return fail(ENOTSUP, "{}: packet for socket {:#x} with control message type {}: not supported",
+					    r->name(), e->id_for, e->scm[i]->type);
+			p.rights.insert(p.rights.end(), e->scm[i]->rights, e->scm[i]->rights + e->scm[i]->n_rights);
+		}
+		if (p.rights.size() > kScmMaxFd)
+			return fail(EINVAL, "{}: packet for socket {:#x} with {} rights", r->name(), e->id_for, p.rights.size());
+		TRY_CTX(r->read_raw(p.data), "{}: packet for socket {:#x}", r->name(), e->id_for);
 		q.queues_[e->id_for].push_back(std::move(p));
 	}
 	return q;
@@ -136,16 +166,51 @@ const std::vector<SkPacket> &SkQueues::of(uint32_t id) const
 	return it == queues_.end() ? none : it->second;
 }
 
-Result<> SkQueues::restore(uint32_t id, int sender, const sockaddr_un *to, socklen_t to_len) const
+namespace {
+
+// Sends p from sender (to `to` when given), with an fd opened for each of its rights.
+Result<> send_packet(int sender, const SkPacket &p, const sockaddr_un *to, socklen_t to_len, const FileOpener &open)
 {
+	std::vector<UniqueFd> fds;
+	for (uint32_t id : p.rights)
+		fds.push_back(TRY_CTX(open(id), "file {:#x} in flight", id));
+	iovec iov{const_cast<uint8_t *>(p.data.data()), p.data.size()};
+	msghdr mh{};
+	mh.msg_name = const_cast<sockaddr_un *>(to);
+	mh.msg_namelen = to ? to_len : 0;
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	std::vector<cmsghdr> control(CMSG_SPACE(sizeof(int) * fds.size()) / sizeof(cmsghdr) + 1);
+	if (!fds.empty()) {
+		mh.msg_control = control.data();
+		mh.msg_controllen = CMSG_SPACE(sizeof(int) * fds.size());
+		cmsghdr *c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
+		for (size_t i = 0; i < fds.size(); i++) {
+			int fd = fds[i].get();
+			std::memcpy(CMSG_DATA(c) + i * sizeof(int), &fd, sizeof(int));
+		}
+	}
+	ssize_t n = sendmsg(sender, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+	if (n != ssize_t(p.data.size()))
+		return fail_errno("can't queue a packet of {} bytes with {} fd(s) (sent {})", p.data.size(), fds.size(), n);
+	return {};
+}
+
+} // namespace
+
+Result<> SkQueues::restore(uint32_t id, int sender, const sockaddr_un *to, socklen_t to_len,
+			   const FileOpener &open) const
+{
+	size_t rights = 0;
 	for (const SkPacket &p : of(id)) {
-		ssize_t n = sendto(sender, p.data(), p.size(), MSG_DONTWAIT | MSG_NOSIGNAL,
-				   reinterpret_cast<const sockaddr *>(to), to ? to_len : 0);
-		if (n != ssize_t(p.size()))
-			return fail_errno("socket {:#x}: can't queue a packet of {} bytes (sent {})", id, p.size(), n);
+		TRY_CTX(send_packet(sender, p, to, to_len, open), "socket {:#x}", id);
+		rights += p.rights.size();
 	}
 	if (!of(id).empty())
-		pr_info("socket {:#x}: {} packet(s) queued again\n", id, of(id).size());
+		pr_info("socket {:#x}: {} packet(s) queued again, {} fd(s) in flight\n", id, of(id).size(), rights);
 	return {};
 }
 

@@ -142,27 +142,37 @@ UnixSkDumper::UnixSkDumper(ImageDir &dir, ImageWriter &files) : files_(&files), 
 Result<> UnixSkDumper::dump(const FdParms &p, uint32_t id, const Options &opts)
 {
 	ext_unix_sk_ = opts.ext_unix_sk;
+	return dump_sk(p, id, p.what());
+}
+
+Result<> UnixSkDumper::dump_in_flight(const FdParms &p, uint32_t id, const std::string &what)
+{
+	return dump_sk(p, id, what);
+}
+
+Result<> UnixSkDumper::dump_sk(const FdParms &p, uint32_t id, const std::string &what)
+{
 	uint32_t ino = uint32_t(p.st.st_ino);
 	if (!diag_ || !diag_->count(ino)) {
-		diag_ = TRY_CTX(unix_diag_all(), "{}", p.what());
+		diag_ = TRY_CTX(unix_diag_all(), "{}", what);
 		for (const auto &[lino, l] : *diag_)
 			for (uint32_t c : l.icons)
 				listener_of_[c] = lino;
 	}
 	auto it = diag_->find(ino);
 	if (it == diag_->end())
-		return fail(ENOENT, "{}: unix socket {:#x} is not in criu's network namespace: not supported", p.what(),
+		return fail(ENOENT, "{}: unix socket {:#x} is not in criu's network namespace: not supported", what,
 			    ino);
 	auto s = std::make_shared<Sk>();
-	s->what = p.what();
+	s->what = what;
 	s->id = id;
 	s->flags = p.flags;
 	s->d = it->second;
 	const UnixDiag &d = s->d;
 	if (d.type != SOCK_STREAM && d.type != SOCK_DGRAM && d.type != SOCK_SEQPACKET)
-		return fail(ENOTSUP, "{}: unix socket of type {}: not supported", p.what(), d.type);
+		return fail(ENOTSUP, "{}: unix socket of type {}: not supported", what, d.type);
 	if (!d.name.empty() && d.name[0] != '\0' && d.name[0] != '/')
-		return fail(ENOTSUP, "{}: unix socket bound to a relative path {}: not supported", p.what(), d.name);
+		return fail(ENOTSUP, "{}: unix socket bound to a relative path {}: not supported", what, d.name);
 	if (!d.name.empty() && d.name[0] == '/') {
 		struct stat st;
 		if (stat(d.name.c_str(), &st) == 0 && S_ISSOCK(st.st_mode) && st.st_ino == d.vfs_ino) {
@@ -175,25 +185,43 @@ Result<> UnixSkDumper::dump(const FdParms &p, uint32_t id, const Options &opts)
 		}
 	}
 	s->peer = d.peer;
-	UniqueFd sk = TRY_CTX(steal_fd(p), "{}", p.what());
+	UniqueFd sk = TRY_CTX(steal_fd(p), "{}", what);
 	if (auto l = listener_of_.find(ino); l != listener_of_.end()) {
 		int outq = 0;
 		if (ioctl(sk.get(), SIOCOUTQ, &outq) == 0 && outq > 0)
-			return fail(ENOTSUP, "{}: {} bytes sent on a connection not accepted yet: not supported", p.what(),
+			return fail(ENOTSUP, "{}: {} bytes sent on a connection not accepted yet: not supported", what,
 				    outq);
 		s->peer = l->second; // as CRIU: a pending client's peer is its listener
 	}
 	if (d.state == TCP_LISTEN)
 		s->backlog = d.wqlen;
-	s->opts = TRY_CTX(dump_sk_opts(sk.get()), "{}", p.what());
+	s->opts = TRY_CTX(dump_sk_opts(sk.get()), "{}", what);
 	if (d.state != TCP_LISTEN) {
 		auto packets = TRY_CTX(peek_sk_queue(sk.get(), int(d.type)), "{}: queue of unix socket {:#x}",
-				       p.what(), ino);
-		TRY(queues_.write(id, packets));
+				       what, ino);
+		bool fds = std::any_of(packets.begin(), packets.end(), [](const SkPacket &k) { return !k.fds.empty(); });
+		if (fds)
+			in_flight_.push_back({id, fmt::format("{} (unix socket {:#x})", what, ino), std::move(packets)});
+		else
+			TRY(queues_.write(id, packets));
 	}
-	pr_info("{}: {} socket {:#x}, state {}, peer {:#x}, name {}\n", p.what(), type_name(d.type), ino, d.state,
+	pr_info("{}: {} socket {:#x}, state {}, peer {:#x}, name {}\n", what, type_name(d.type), ino, d.state,
 		s->peer, printable(d.name));
 	sks_[ino] = std::move(s);
+	return {};
+}
+
+Result<> UnixSkDumper::resolve_rights(const FileResolver &resolve)
+{
+	while (!in_flight_.empty()) {
+		InFlight q = std::move(in_flight_.back());
+		in_flight_.pop_back();
+		for (SkPacket &p : q.packets)
+			for (const UniqueFd &fd : p.fds)
+				p.rights.push_back(TRY(resolve(fd.get(), fmt::format("a file in flight on {}", q.what))));
+		TRY(queues_.write(q.id, q.packets));
+		resolved_.push_back(std::move(q));
+	}
 	return {};
 }
 
@@ -235,6 +263,7 @@ Result<> UnixSkDumper::close(uint32_t &next_id)
 		all.push_back(s);
 	for (const auto &s : all)
 		TRY(check_peer(*s, next_id));
+	resolved_.clear();
 	for (const auto &[ino, s] : sks_) {
 		FownEntry fown = FOWN_ENTRY__INIT;
 		UnixSkEntry ue = UNIX_SK_ENTRY__INIT;
@@ -386,7 +415,7 @@ Result<> raise_sndbuf(int sk, const std::vector<SkPacket> &packets)
 {
 	size_t total = 0;
 	for (const SkPacket &p : packets)
-		total += p.size() + 1024; // room for the skb overhead charged to the sender
+		total += p.data.size() + 1024; // room for the skb overhead charged to the sender
 	int big = int(std::min<size_t>(std::max<size_t>(total, 4 << 20), INT32_MAX / 2));
 	if (setsockopt(sk, SOL_SOCKET, SO_SNDBUFFORCE, &big, sizeof(big)) < 0)
 		return fail_errno("can't raise the send buffer to {}", big);
@@ -478,21 +507,37 @@ Result<> UnixSkTable::connect_all() const
 }
 
 // Queued messages, sent again from the peer, or to a named dgram socket from a throwaway one.
-Result<> UnixSkTable::fill_queues() const
+// Each file in flight is opened once, above `above`, and kept (in_flight_files): every message
+// carrying it, and every task fd of it, gets a dup of that one open file, as dumped.
+Result<> UnixSkTable::fill_queues(int above, const FileOpener &open_file) const
 {
+	FileOpener open = [&](uint32_t id) -> Result<UniqueFd> {
+		auto it = in_flight_.find(id);
+		if (it == in_flight_.end()) {
+			UniqueFd fd = TRY(open_file(id));
+			UniqueFd high(fcntl(fd.get(), F_DUPFD_CLOEXEC, above + 1));
+			if (!high)
+				return fail_errno("can't move file {:#x} above fd {}", id, above);
+			it = in_flight_.emplace(id, std::move(high)).first;
+		}
+		UniqueFd fd(fcntl(it->second.get(), F_DUPFD_CLOEXEC, 0));
+		if (!fd)
+			return fail_errno("can't dup file {:#x}", id);
+		return fd;
+	};
 	for (uint32_t ino : order_) {
 		const Sk &s = *by_ino_.at(ino);
 		const auto &packets = queues_.of(s.id);
 		if (s.external() || packets.empty())
 			continue;
 		if (s.orphan) { // closed by its peer: the data comes from the end made for it
-			TRY_CTX(queues_.restore(s.id, s.orphan.get(), nullptr, 0), "{}", s.what());
+			TRY_CTX(queues_.restore(s.id, s.orphan.get(), nullptr, 0, open), "{}", s.what());
 			continue;
 		}
 		auto p = by_ino_.find(s.peer);
 		if (p != by_ino_.end() && !p->second->external() && p->second->peer == s.ino && p->second->fd) {
 			TRY_CTX(raise_sndbuf(p->second->fd.get(), packets), "{}", p->second->what()); // reset later
-			TRY_CTX(queues_.restore(s.id, p->second->fd.get(), nullptr, 0), "{}", s.what());
+			TRY_CTX(queues_.restore(s.id, p->second->fd.get(), nullptr, 0, open), "{}", s.what());
 			continue;
 		}
 		auto a = make_addr(s.name);
@@ -501,7 +546,7 @@ Result<> UnixSkTable::fill_queues() const
 				    packets.size());
 		UniqueFd tmp = TRY(new_socket(SOCK_DGRAM));
 		TRY(raise_sndbuf(tmp.get(), packets));
-		TRY_CTX(queues_.restore(s.id, tmp.get(), &a->first, a->second), "{}", s.what());
+		TRY_CTX(queues_.restore(s.id, tmp.get(), &a->first, a->second, open), "{}", s.what());
 	}
 	return {};
 }
@@ -534,7 +579,7 @@ Result<> UnixSkTable::finish_all(int above) const
 	return {};
 }
 
-Result<> UnixSkTable::create_all(int above) const
+Result<> UnixSkTable::create_all(int above, const FileOpener &open) const
 {
 	for (const auto &[ino, s] : by_ino_) {
 		auto p = by_ino_.find(s->peer);
@@ -548,7 +593,7 @@ Result<> UnixSkTable::create_all(int above) const
 	for (const auto &[ino, s] : by_ino_)
 		if (!s->external() && !s->made)
 			return fail(EINVAL, "{}: can't be made (peer {:#x})", s->what(), s->peer);
-	TRY(fill_queues());
+	TRY(fill_queues(above, open));
 	TRY(finish_all(above));
 	if (!by_ino_.empty())
 		pr_info("{} unix socket(s) created\n", by_ino_.size());

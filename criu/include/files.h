@@ -105,6 +105,7 @@ private:
 	[[nodiscard]] Result<uint32_t> dump_path_file(FdParms &p);
 	[[nodiscard]] Result<std::pair<uint32_t, uint32_t>> dump_one_fd(FdParms &p, const Options &opts);
 	[[nodiscard]] Result<uint32_t> dump_tty(const FdParms &p);
+	[[nodiscard]] Result<uint32_t> dump_in_flight(int fd, const std::string &what);
 	std::optional<DumpedFd> find_shared(const FdParms &p) const;
 
 	ImageDir *dir_;
@@ -173,6 +174,7 @@ private:
 	friend class FdPlan;
 	FileTable();
 	[[nodiscard]] Result<> add_fifos();
+	[[nodiscard]] Result<UniqueFd> open_in_flight(uint32_t id) const; // REG, PIPE, UNIXSK
 
 	std::map<uint32_t, PbMsg> entries_; // FileEntry by id
 	std::unique_ptr<RegFileOpener> reg_;

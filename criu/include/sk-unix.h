@@ -7,6 +7,11 @@
 //                   a socket outside the tree that a dgram socket is connected to gets an entry
 //                   of its own with uflags USK_EXTERN (--ext-unix-sk) and no fd.
 //   sk-queues.img   the messages queued on each socket (see sk-queue.h).
+// Fds in flight (SCM_RIGHTS in a queued message) are files of the checkpoint: one the tree
+// also has open (kcmp(KCMP_FILE)) keeps its id, any other gets an entry of its own, though no
+// task holds it: a regular file, a pipe end or a unix socket (whose own queue may carry fds in
+// turn); other kinds fail the dump. Restore sends each message with an fd opened for each right
+// (FileTable: the file reopened, the pipe's end, a dup of the table's socket).
 // Inodes, peers, names, states, shutdown and pending connections come from sock_diag
 // (NETLINK_SOCK_DIAG, unix_diag), in one dump of criu's network namespace.
 //
@@ -20,6 +25,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -59,12 +65,26 @@ public:
 	UnixSkDumper(ImageDir &dir, ImageWriter &files);
 	// Records p's socket under id and writes its queue. The task must be frozen.
 	[[nodiscard]] Result<> dump(const FdParms &p, uint32_t id, const Options &opts);
+	// Records a unix socket in flight (fd: criu's duplicate; what: where it was found).
+	[[nodiscard]] Result<> dump_in_flight(const FdParms &p, uint32_t id, const std::string &what);
+	// The file id of criu's duplicate fd of a file in flight (what: where it was found).
+	using FileResolver = std::function<Result<uint32_t>(int fd, const std::string &what)>;
+	// Gives every fd in flight its file id (resolve may dump more sockets, whose fds in flight
+	// are resolved in turn) and writes the queues that carry them. Before close().
+	[[nodiscard]] Result<> resolve_rights(const FileResolver &resolve);
 	// Checks every peer and pending connection, writes the UnixSkEntries (external peers get
 	// ids from next_id) and sk-queues.img.
 	[[nodiscard]] Result<> close(uint32_t &next_id);
 
 private:
 	struct Sk;
+	// A queue with fds in flight, written once they have file ids.
+	struct InFlight {
+		uint32_t id;
+		std::string what;
+		std::vector<SkPacket> packets;
+	};
+	[[nodiscard]] Result<> dump_sk(const FdParms &p, uint32_t id, const std::string &what);
 	[[nodiscard]] Result<> check_peer(Sk &s, uint32_t &next_id);
 
 	ImageWriter *files_;
@@ -72,6 +92,7 @@ private:
 	std::optional<std::map<uint32_t, UnixDiag>> diag_;
 	std::map<uint32_t, uint32_t> listener_of_; // pending client ino -> listener ino
 	std::map<uint32_t, std::shared_ptr<Sk>> sks_; // by ino
+	std::vector<InFlight> in_flight_, resolved_;  // resolved_: criu's fds kept until close()
 	bool ext_unix_sk_ = false;
 };
 
@@ -79,10 +100,14 @@ class UnixSkTable {
 public:
 	[[nodiscard]] static Result<UnixSkTable> load(ImageDir &dir);
 	void add(const UnixSkEntry &e);
-	// Creates every socket of the checkpoint on fds above `above` (see above).
-	[[nodiscard]] Result<> create_all(int above) const;
+	// Creates every socket of the checkpoint on fds above `above` (see above); open gives an
+	// fd of each file in flight.
+	[[nodiscard]] Result<> create_all(int above, const FileOpener &open) const;
 	// A new fd of socket entry id.
 	[[nodiscard]] Result<UniqueFd> open(uint32_t id) const;
+	// The files in flight, by id, as create_all opened them (hidden fds above `above`): a task's
+	// fd of one of them is a dup, so that it shares the open file with the message.
+	const std::map<uint32_t, UniqueFd> &in_flight_files() const { return in_flight_; }
 
 	UnixSkTable(UnixSkTable &&) noexcept;
 	UnixSkTable &operator=(UnixSkTable &&) noexcept;
@@ -94,7 +119,7 @@ private:
 	[[nodiscard]] Result<> make_sockets() const;
 	[[nodiscard]] Result<> bind_all() const;
 	[[nodiscard]] Result<> connect_all() const;
-	[[nodiscard]] Result<> fill_queues() const;
+	[[nodiscard]] Result<> fill_queues(int above, const FileOpener &open_file) const;
 	[[nodiscard]] Result<> finish_all(int above) const;
 	const Sk *listener_named(const Sk &s) const;
 
@@ -102,6 +127,7 @@ private:
 	std::map<uint32_t, uint32_t> ino_of_; // file id -> ino
 	std::vector<uint32_t> order_;         // inos in files.img order
 	SkQueues queues_;
+	mutable std::map<uint32_t, UniqueFd> in_flight_; // file id -> its open file
 };
 
 } // namespace criu

@@ -1,8 +1,9 @@
 // Unix socket helpers on sockets of this process: unix_diag relations, queue peeking (data,
-// boundaries, SO_PEEK_OFF put back, SCM_RIGHTS refused) and common socket options.
+// boundaries, SO_PEEK_OFF put back, fds in flight, unsupported kinds in flight refused) and common socket options.
 #include <catch2/catch.hpp>
 
 #include <fcntl.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -44,7 +45,7 @@ uint32_t ino_of(int fd)
 	return uint32_t(st.st_ino);
 }
 
-std::string text(const SkPacket &p) { return std::string(p.begin(), p.end()); }
+std::string text(const SkPacket &p) { return std::string(p.data.begin(), p.data.end()); }
 
 std::string error_of(const Result<> &r) { return r ? std::string() : r.error().describe(); }
 
@@ -123,30 +124,38 @@ TEST_CASE("peek_sk_queue copies messages without taking them", "[sk-unix]")
 	CHECK(all == "abcdef");
 }
 
-TEST_CASE("peek_sk_queue refuses a message carrying fds", "[sk-unix]")
+TEST_CASE("peek_sk_queue gives duplicates of the fds in flight, leaving them queued", "[sk-unix]")
 {
 	Pair d(SOCK_DGRAM);
-	REQUIRE(send_fd(d.a.get(), 0));
-	auto q = peek_sk_queue(d.b.get(), SOCK_DGRAM);
-	REQUIRE_FALSE(q.has_value());
-	CHECK(q.error().message().find("SCM_RIGHTS") != std::string::npos);
+	UniqueFd devnull(open("/dev/null", O_RDONLY | O_CLOEXEC));
+	REQUIRE(send(d.a.get(), "plain", 5, 0) == 5);
+	REQUIRE(send_fd(d.a.get(), devnull.get()));
+	auto q = must(peek_sk_queue(d.b.get(), SOCK_DGRAM));
+	REQUIRE(q.size() == 2);
+	CHECK(q[0].fds.empty());
+	REQUIRE(q[1].fds.size() == 1);
+	CHECK(text(q[1]) == "x");
+	CHECK(ino_of(q[1].fds[0].get()) == ino_of(devnull.get()));
+	CHECK(must(peek_sk_queue(d.b.get(), SOCK_DGRAM)).size() == 2); // still queued
 }
 
-TEST_CASE("a dump refuses fds in flight and, without --ext-unix-sk, peers outside the tree", "[sk-unix]")
+TEST_CASE("a dump refuses unsupported fds in flight and, without --ext-unix-sk, peers outside the tree",
+	  "[sk-unix]")
 {
 	Victim fds([] {
 		int sv[2];
 		if (socketpair(AF_UNIX, SOCK_DGRAM, 0, sv) < 0 || dup2(sv[0], 5) < 0 || dup2(sv[1], 6) < 0 ||
-		    close(sv[0]) || close(sv[1]) || !send_fd(5, 5))
+		    close(sv[0]) || close(sv[1]) || !send_fd(5, 5) || dup2(eventfd(0, 0), 7) < 0 || !send_fd(5, 7))
 			_exit(6);
 	});
 	TempDir t1;
 	auto dir1 = must(ImageDir::create(t1.path()));
 	auto d1 = must(FilesDumper::create(dir1));
-	std::string err = error_of(d1.dump_fds(fds.pid, 1, Options{}));
+	must(d1.dump_fds(fds.pid, 1, Options{}));
+	std::string err = error_of(d1.close());
 	INFO(err);
-	CHECK(err.find(fmt::format("fd 6 of {}", fds.pid)) != std::string::npos);
-	CHECK(err.find("SCM_RIGHTS") != std::string::npos);
+	CHECK(err.find(fmt::format("a file in flight on fd 6 of {}", fds.pid)) != std::string::npos);
+	CHECK(err.find("eventfd") != std::string::npos);
 
 	std::string name = "@criusec-unit-ext-" + std::to_string(getpid());
 	name[0] = '\0';
