@@ -189,15 +189,16 @@ Result<pt::Stop> wait_syscall(pid_t tid, pt::StopKind want)
 	return s;
 }
 
-// Runs syscall nr(a0, a1) in the trapped leader from the restorer's gadget (signals are all
+// Runs syscall nr(a0, a1, a2) in the trapped leader from the restorer's gadget (signals are all
 // blocked); its return value.
-Result<long> syscall_in(pid_t pid, const Bootstrap &b, long nr, uint64_t a0, uint64_t a1)
+Result<long> syscall_in(pid_t pid, const Bootstrap &b, long nr, uint64_t a0, uint64_t a1, uint64_t a2 = 0)
 {
 	compel::X86Regs r = TRY(pt::get_regs(pid));
 	r.rip = b.syscall_gadget;
 	r.rax = uint64_t(nr);
 	r.rdi = a0;
 	r.rsi = a1;
+	r.rdx = a2;
 	r.orig_rax = uint64_t(-1);
 	TRY(pt::set_regs(pid, r));
 	TRY(pt::resume(pid, PTRACE_SYSCALL, 0));
@@ -211,6 +212,18 @@ Result<> unmap_bootstrap(pid_t pid, const Bootstrap &b)
 {
 	if (long rval = TRY(syscall_in(pid, b, SYS_munmap, b.start, b.size)); rval != 0)
 		return fail(int(-rval), "task {}: can't unmap the restorer at {:#x}", pid, b.start);
+	return {};
+}
+
+// criu's fds in an fd table children share (CLONE_FILES): closed from outside, in the topmost
+// task of the table, once every task using it has trapped (see hidden_fds_closer).
+Result<> close_hidden_fds(const TaskPlan &plan, const Bootstrap &b)
+{
+	pid_t pid = plan.images.pid;
+	for (auto [start, len] : fds_to_close(plan.fds.fds()))
+		if (long rval = TRY(syscall_in(pid, b, SYS_close_range, start, start + len - 1, 0)); rval != 0)
+			return fail(int(-rval), "task {}: can't close criu's fds {}-{}", pid, start, start + len - 1);
+	pr_info("task {}: criu's fds closed in the fd table it shares", pid);
 	return {};
 }
 
@@ -240,10 +253,13 @@ Result<> finish_thread(const TaskImages &task, const ThreadImages &th, const Xsa
 	return {};
 }
 
-Result<> finish(const TaskImages &task, const Bootstrap &b, const std::set<pid_t> &pids)
+Result<> finish(const TaskPlan &plan, const Bootstrap &b, const std::set<pid_t> &pids, bool close_hidden)
 {
+	const TaskImages &task = plan.images;
 	XsaveLayout layout = XsaveLayout::from_cpuid();
 	TRY(join_group(task, b, pids));
+	if (close_hidden)
+		TRY(close_hidden_fds(plan, b));
 	TRY(unmap_bootstrap(task.pid, b));
 	for (const ThreadImages &th : task.threads)
 		TRY_CTX(finish_thread(task, th, layout), "thread {} of {}", th.tid, task.pid);
@@ -313,6 +329,7 @@ Result<int> restore(const Options &opts)
 	for (const TaskPlan &t : tasks)
 		pids.insert(t.images.pid);
 	TRY(check_groups(tasks, pids, opts));
+	TRY(check_shared_ids(tasks));
 	ShmemTable shmem = shared_segments(tasks);
 	int max_fd = 2;
 	for (const TaskPlan &t : tasks)
@@ -344,9 +361,10 @@ Result<int> restore(const Options &opts)
 	TRY(wait_for_traps(tasks));
 	size_t live = size_t(std::count_if(tasks.begin(), tasks.end(), [](const TaskPlan &t) { return !t.images.zombie; }));
 	std::map<pid_t, Bootstrap> boots = TRY(read_reports(report_r.borrow(), live));
-	for (const TaskPlan &t : tasks)
-		if (!t.images.zombie)
-			TRY(finish(t.images, boots.at(t.images.pid), pids));
+	for (size_t i = 0; i < tasks.size(); i++) // parents first: a shared fd table closes in its top
+		if (!tasks[i].images.zombie)
+			TRY(finish(tasks[i], boots.at(tasks[i].images.pid), pids,
+				   hidden_fds_closer(tasks, i) == HiddenFds::Criu));
 	if (opts.tcp_established) // every connection is out of repair mode: the dump's lock goes
 		TRY(network_unlock(root.pid));
 	TRY(run_action_scripts(opts, ScriptAction::PostRestore, root.pid)); // a failure kills the tasks
