@@ -3,10 +3,12 @@
  * two tables are one. */
 #include "zdtmtst.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/kcmp.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -31,6 +33,20 @@ static bool holds(int fd, const char *text)
 {
 	char buf[32] = {0};
 	return pread(fd, buf, sizeof(buf) - 1, 0) == (ssize_t)strlen(text) && !strcmp(buf, text);
+}
+
+/* The fds open in our table, as a bit set (fds below 64): criu must leave none of its own. */
+static unsigned long long open_fds(void)
+{
+	unsigned long long set = 0;
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	while (d && (e = readdir(d)))
+		if (e->d_name[0] != '.' && atoi(e->d_name) != dirfd(d) && atoi(e->d_name) < 64)
+			set |= 1ull << atoi(e->d_name);
+	if (d)
+		closedir(d);
+	return set;
 }
 
 /* The child: opens a file the parent must see, waits for the restore, then checks the fd the
@@ -67,9 +83,12 @@ int main(int argc, char **argv)
 		_exit(child_body(up[1], down[0]));
 	if (read(up[0], &cfd, sizeof(cfd)) != sizeof(cfd) || !holds(cfd, "child"))
 		setup_fail("the child's fd %d is not ours", cfd);
+	unsigned long long fds = open_fds();
 
 	test_daemon();
 	test_waitsig();
+
+	check(open_fds() == fds, "open fds %#llx, want %#llx (criu's left behind?)", open_fds(), fds);
 
 	check(same_table(getpid(), kid), "the fd table is not shared with child %d any more", kid);
 	check(holds(cfd, "child"), "the child's fd %d lost its file", cfd);
