@@ -1,6 +1,6 @@
-/* clone-files00: a child made with clone(CLONE_FILES) shares its parent's fd table: an fd one
- * of them opens is the other's too, before the checkpoint and after restore, and kcmp says the
- * two tables are one. */
+/* clone-files00: a child made with clone(CLONE_FILES), and its own child made the same way,
+ * share the root's fd table: an fd one of them opens is the others' too, before the checkpoint
+ * and after restore, kcmp says the tables are one, and criu left none of its fds in it. */
 #include "zdtmtst.h"
 
 #include <dirent.h>
@@ -49,22 +49,41 @@ static unsigned long long open_fds(void)
 	return set;
 }
 
-/* The child: opens a file the parent must see, waits for the restore, then checks the fd the
- * parent opened after it and opens one more for the parent. */
-static int child_body(int to_parent, int from_parent)
+static void wait_go(void)
 {
 	sigset_t none;
-	int fd = open_new("clone-files00.child", "child");
-	if (fd < 0 || write(to_parent, &fd, sizeof(fd)) != sizeof(fd))
-		return 2;
 	sigemptyset(&none);
 	while (!go)
 		sigsuspend(&none);
+}
+
+/* The grandchild, made by the child with clone(CLONE_FILES) too: the table is the root's
+ * (kcmp), and fd 100, which the child makes after restore, is its own. */
+static int grandchild_body(pid_t root)
+{
+	wait_go();
+	return same_table(getpid(), getppid()) && same_table(getpid(), root) && holds(100, "child2") ? 0 : 1;
+}
+
+/* The child: makes the grandchild, opens a file the parent must see, waits for the restore,
+ * then checks the fd the parent opened after it and opens one more for the parent (at fd 100
+ * too, for the grandchild). */
+static int child_body(int to_parent, int from_parent)
+{
+	pid_t root = getppid(), kid = syscall(SYS_clone, CLONE_FILES | SIGCHLD, 0, 0, 0, 0);
+	if (kid == 0)
+		_exit(grandchild_body(root));
+	int fd = open_new("clone-files00.child", "child"), st;
+	if (kid < 0 || fd < 0 || write(to_parent, &fd, sizeof(fd)) != sizeof(fd))
+		return 2;
+	wait_go();
 	int ok = same_table(getpid(), getppid());
 	int pfd;
 	ok &= read(from_parent, &pfd, sizeof(pfd)) == sizeof(pfd) && holds(pfd, "parent");
 	int fd2 = open_new("clone-files00.child2", "child2");
-	ok &= fd2 >= 0 && write(to_parent, &fd2, sizeof(fd2)) == sizeof(fd2);
+	ok &= fd2 >= 0 && dup2(fd2, 100) == 100 && write(to_parent, &fd2, sizeof(fd2)) == sizeof(fd2);
+	kill(kid, SIGUSR1);
+	ok &= waitpid(kid, &st, 0) == kid && WIFEXITED(st) && WEXITSTATUS(st) == 0;
 	return ok ? 0 : 1;
 }
 
