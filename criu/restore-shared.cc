@@ -77,10 +77,10 @@ Result<> check_shared_ids(const std::vector<TaskPlan> &tasks)
 			if (o.zombie)
 				continue;
 			if (o.ids_entry().files_id == t.ids_entry().files_id && !(with_parent & CLONE_FILES))
-				return fail(EINVAL, "ids-{}.img: task {} shares the fd table of task {}, which is not "
-					    "its parent's: not supported", t.pid, t.pid, o.pid);
+				return fail(EINVAL, "ids-{}.img: task {} shares the fd table of task {}, but not its "
+					    "parent's: not supported", t.pid, t.pid, o.pid);
 			if (o.ids_entry().fs_id == t.ids_entry().fs_id && !(with_parent & CLONE_FS))
-				return fail(EINVAL, "ids-{}.img: task {} shares the fs of task {}, which is not its "
+				return fail(EINVAL, "ids-{}.img: task {} shares the fs of task {}, but not its "
 					    "parent's: not supported", t.pid, t.pid, o.pid);
 		}
 		if (with_parent)

@@ -246,8 +246,8 @@ Result<rst_args *> fill_args(const TaskPlan &plan, const MemRestore &mem, Arena 
 	args->child_subreaper = tc.has_child_subreaper && tc.child_subreaper;
 
 	std::vector<rst_range> closing;
-	for (auto [start, len] : fds_to_close(plan.fds.fds()))
-		if (close_fds)
+	if (close_fds)
+		for (auto [start, len] : fds_to_close(plan.fds.fds()))
 			closing.push_back({start, len});
 	args->close_fds = copy_table(a, closing);
 	args->nr_close = uint32_t(closing.size());
