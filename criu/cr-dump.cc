@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <deque>
 #include <filesystem>
@@ -93,11 +94,18 @@ void add_ns_ids(TaskKobjIdsEntry &ids, pid_t pid)
 	}
 }
 
-// Each task's own vm, files, fs and sighand (tasks sharing them are refused: see check_shared).
-TaskKobjIdsEntry *make_ids(PbArena &a, pid_t pid, uint32_t id)
+bool shares(pid_t a, pid_t b, int kcmp_type) { return syscall(SYS_kcmp, a, b, kcmp_type, 0, 0) == 0; }
+
+// Each task's own vm and sighand; its parent's fd table and fs when it shares them
+// (CLONE_FILES, CLONE_FS: the only sharing check_shared lets through), else its own.
+TaskKobjIdsEntry *make_ids(PbArena &a, pid_t pid, uint32_t id, pid_t ppid, const TaskKobjIdsEntry *parent)
 {
 	TaskKobjIdsEntry *ids = a.make(task_kobj_ids_entry__init);
 	ids->vm_id = ids->files_id = ids->fs_id = ids->sighand_id = id;
+	if (parent && shares(pid, ppid, KCMP_FILES))
+		ids->files_id = parent->files_id;
+	if (parent && shares(pid, ppid, KCMP_FS))
+		ids->fs_id = parent->fs_id;
 	add_ns_ids(*ids, pid);
 	return ids;
 }
@@ -184,14 +192,20 @@ Result<> dump_inventory(ImageDir &dir, PbArena &a, TaskKobjIdsEntry *root_ids)
 }
 
 // Everything written of one task while it is frozen and cured, but its pages: those are left to
-// the memory thread (the job returned).
-Result<MemoryJob> dump_frozen(DumpContext &ctx, const TaskParasiteState &ps, TaskKobjIdsEntry *ids)
+// the memory thread (the job returned). A task sharing its parent's fd table (files_id) has its
+// fds in the parent's fdinfo image.
+Result<MemoryJob> dump_frozen(DumpContext &ctx, const TaskParasiteState &ps, TaskKobjIdsEntry *ids, bool parent_fds)
 {
 	pid_t pid = ctx.pid();
 	pr_info("Dumping task (pid: {})", pid);
 	TRY(dump_cores(ctx, ps));
 	MemoryJob mem = TRY(dump_mm(ctx, ps));
-	TRY_CTX(ctx.files.dump_fds(pid, ids->files_id, ctx.opts), "fds of {}", pid);
+	if (parent_fds) {
+		pr_info("{} shares its parent's fd table (files id {})", pid, ids->files_id);
+		ctx.files.saw_task(pid);
+	} else {
+		TRY_CTX(ctx.files.dump_fds(pid, ids->files_id, ctx.opts), "fds of {}", pid);
+	}
 	TRY(dump_fs(ctx, ps));
 	TRY(write_one(ctx.dir, img::Kind::Ids, uint64_t(pid), ids->base));
 	return mem;
@@ -228,20 +242,46 @@ Result<SeizedTree> seize_tree(const Options &opts)
 	return t;
 }
 
-// Tasks that share an fd table, fs or signal handlers without being threads (CLONE_FILES...)
-// need images CRIU shares by id: not done yet.
+// The topmost task whose fd table or fs (kcmp_type) pid shares, going up through its parents.
+pid_t sharing_top(const SeizedTree &t, pid_t pid, int kcmp_type)
+{
+	for (pid_t up = t.parents.at(pid); up && shares(pid, up, kcmp_type); up = t.parents.at(up))
+		pid = up;
+	return pid;
+}
+
+// Processes (not threads) may share an fd table or fs only with their parent (CLONE_FILES,
+// CLONE_FS), directly or through a chain of parents: restore forks the child with the flag.
+// Shared memory or signal handlers (CLONE_VM, CLONE_SIGHAND: vfork-like children) are refused,
+// as CRIU refuses them.
 Result<> check_shared(const SeizedTree &t)
 {
 	constexpr struct {
 		int type;
 		const char *what;
-	} kinds[] = {{KCMP_VM, "memory"}, {KCMP_FILES, "fd table"}, {KCMP_FS, "fs"}, {KCMP_SIGHAND, "signal handlers"}};
-	for (size_t i = 0; i < t.tasks.size(); i++)
-		for (size_t j = i + 1; j < t.tasks.size(); j++)
-			for (const auto &k : kinds)
-				if (syscall(SYS_kcmp, t.tasks[i].pid(), t.tasks[j].pid(), k.type, 0, 0) == 0)
-					return fail(EOPNOTSUPP, "tasks {} and {} share their {}: not supported yet",
-						    t.tasks[i].pid(), t.tasks[j].pid(), k.what);
+		bool with_parent; // restored when shared along the parent chain
+	} kinds[] = {{KCMP_VM, "memory (CLONE_VM)", false},
+		     {KCMP_FILES, "fd table (CLONE_FILES)", true},
+		     {KCMP_FS, "fs (CLONE_FS)", true},
+		     {KCMP_SIGHAND, "signal handlers (CLONE_SIGHAND)", false}};
+	std::vector<pid_t> pids;
+	for (const compel::SeizedProcess &p : t.tasks)
+		pids.push_back(p.pid());
+	for (const auto &k : kinds) {
+		// kcmp orders the kernel objects too: sorted, the tasks sharing one are neighbours.
+		std::sort(pids.begin(), pids.end(),
+			  [&](pid_t a, pid_t b) { return syscall(SYS_kcmp, a, b, k.type, 0, 0) == 1; });
+		for (size_t i = 1; i < pids.size(); i++) {
+			pid_t a = pids[i - 1], b = pids[i];
+			if (!shares(a, b, k.type))
+				continue;
+			if (!k.with_parent)
+				return fail(EOPNOTSUPP, "tasks {} and {} share their {}: not supported", a, b, k.what);
+			if (sharing_top(t, a, k.type) != sharing_top(t, b, k.type))
+				return fail(EOPNOTSUPP, "tasks {} and {} share their {}, but not through a parent: "
+					    "not supported (only a child sharing its parent's is)", a, b, k.what);
+		}
+	}
 	return {};
 }
 
@@ -350,14 +390,18 @@ Result<> dump_tree(const Options &opts)
 	std::deque<DumpContext> tasks;
 	MemDumpQueue memory(dir); // destroyed (its thread joined) before the tasks may run again
 	TaskKobjIdsEntry *root_ids = nullptr;
+	std::map<pid_t, const TaskKobjIdsEntry *> all_ids;
 	for (compel::SeizedProcess &proc : tree.tasks) {
 		uint32_t n = uint32_t(tasks.size()) + kFirstId;
 		DumpContext &ctx = tasks.emplace_back(
 			DumpContext{.opts = opts, .dir = dir, .proc = proc, .files = files, .pages_id = n});
 		TaskParasiteState ps = TRY(collect_parasite_state(proc));
-		TaskKobjIdsEntry *ids = make_ids(ctx.arena, proc.pid(), n);
-		memory.push(TRY(dump_frozen(ctx, ps, ids)));
+		pid_t ppid = tree.parents.at(proc.pid());
+		const TaskKobjIdsEntry *parent = all_ids.count(ppid) ? all_ids.at(ppid) : nullptr;
+		TaskKobjIdsEntry *ids = make_ids(ctx.arena, proc.pid(), n, ppid, parent);
+		memory.push(TRY(dump_frozen(ctx, ps, ids, parent && parent->files_id == ids->files_id)));
 		TRY(memory.check());
+		all_ids[proc.pid()] = ids;
 		if (!root_ids)
 			root_ids = ids;
 	}

@@ -214,6 +214,18 @@ Result<> unmap_bootstrap(pid_t pid, const Bootstrap &b)
 	return {};
 }
 
+// criu's fds in an fd table children share (CLONE_FILES): closed from outside, in the topmost
+// task of the table, once every task using it has trapped (see hidden_fds_closer).
+Result<> close_hidden_fds(const TaskPlan &plan, const Bootstrap &b)
+{
+	pid_t pid = plan.images.pid;
+	for (auto [start, len] : fds_to_close(plan.fds.fds()))
+		if (long rval = TRY(syscall_in(pid, b, SYS_close_range, start, start + len - 1, 0)); rval != 0)
+			return fail(int(-rval), "task {}: can't close criu's fds {}-{}", pid, start, start + len - 1);
+	pr_info("task {}: criu's fds closed in the fd table it shares", pid);
+	return {};
+}
+
 // A task whose process group leader did not exist yet when it restored its session (forked
 // later, elsewhere in the tree, or a helper) joins the group now, when every task exists.
 Result<> join_group(const TaskImages &task, const Bootstrap &b, const std::set<pid_t> &groups)
@@ -252,9 +264,12 @@ Result<> finish_thread(const TaskImages &task, const ThreadImages &th, const Xsa
 	return {};
 }
 
-Result<> finish(const TaskImages &task, const Bootstrap &b)
+Result<> finish(const TaskPlan &plan, const Bootstrap &b, bool close_hidden)
 {
+	const TaskImages &task = plan.images;
 	XsaveLayout layout = XsaveLayout::from_cpuid();
+	if (close_hidden)
+		TRY(close_hidden_fds(plan, b));
 	TRY(unmap_bootstrap(task.pid, b));
 	for (const ThreadImages &th : task.threads)
 		TRY_CTX(finish_thread(task, th, layout), "thread {} of {}", th.tid, task.pid);
@@ -321,6 +336,7 @@ Result<int> restore(const Options &opts)
 	TRY(verify_sealed_images(dir)); // the rest: every image is authenticated before a task exists
 	std::vector<PgrpHelper> helpers = TRY(plan_pgrp_helpers(tasks, opts));
 	TRY(check_free(tasks, helpers));
+	TRY(check_shared_ids(tasks));
 	ShmemTable shmem = shared_segments(tasks);
 	int max_fd = 2;
 	for (const TaskPlan &t : tasks)
@@ -360,9 +376,9 @@ Result<int> restore(const Options &opts)
 		if (!t.images.zombie)
 			TRY(join_group(t.images, boots.at(t.images.pid), groups));
 	TRY(reap_helpers(helpers, boots));
-	for (const TaskPlan &t : tasks)
-		if (!t.images.zombie)
-			TRY(finish(t.images, boots.at(t.images.pid)));
+	for (size_t i = 0; i < tasks.size(); i++) // parents first: a shared fd table closes in its top
+		if (!tasks[i].images.zombie)
+			TRY(finish(tasks[i], boots.at(tasks[i].images.pid), hidden_fds_closer(tasks, i) == HiddenFds::Criu));
 	if (opts.tcp_established) // every connection is out of repair mode: the dump's lock goes
 		TRY(network_unlock(root.pid));
 	TRY(run_action_scripts(opts, ScriptAction::PostRestore, root.pid)); // a failure kills the tasks

@@ -222,6 +222,8 @@ Result<FilesDumper> FilesDumper::create(ImageDir &dir)
 
 void FilesDumper::set_ghost_limit(uint64_t bytes) { reg_->set_ghost_limit(bytes); }
 
+void FilesDumper::saw_task(pid_t pid) { tty_->saw_task(pid); }
+
 void FilesDumper::tasks_killed() { inet_->finish(true); }
 void FilesDumper::tasks_resume() { inet_->finish(false); }
 

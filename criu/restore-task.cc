@@ -183,20 +183,6 @@ void fill_itimer(rst_itimer &out, const ItimerEntry *e)
 		out = rst_itimer{int64_t(e->isec), int64_t(e->iusec), int64_t(e->vsec), int64_t(e->vusec)};
 }
 
-// Every fd but the task's is closed at the end (criu's log, the report pipe, the exe file...).
-std::vector<rst_range> fds_to_close(const std::vector<int> &keep)
-{
-	std::vector<rst_range> out;
-	uint64_t at = 0;
-	for (int fd : keep) {
-		if (uint64_t(fd) > at)
-			out.push_back({at, uint64_t(fd) - at});
-		at = uint64_t(fd) + 1;
-	}
-	out.push_back({at, (1ull << 31) - at});
-	return out;
-}
-
 template <typename T> uint64_t copy_table(Arena &a, const std::vector<T> &v)
 {
 	T *dst = a.alloc<T>(v.size());
@@ -204,7 +190,9 @@ template <typename T> uint64_t copy_table(Arena &a, const std::vector<T> &v)
 	return a.addr(dst);
 }
 
-Result<rst_args *> fill_args(const TaskPlan &plan, const MemRestore &mem, Arena &a, int exe_fd)
+// close_fds: the restorer closes every fd but the task's (criu's log, the report pipe, the exe
+// file...) at the end; not in a shared fd table (see hidden_fds_closer).
+Result<rst_args *> fill_args(const TaskPlan &plan, const MemRestore &mem, Arena &a, int exe_fd, bool close_fds)
 {
 	const TaskImages &task = plan.images;
 	const MmEntry &mm = task.mm_entry();
@@ -258,7 +246,10 @@ Result<rst_args *> fill_args(const TaskPlan &plan, const MemRestore &mem, Arena 
 	args->dumpable = mm.has_dumpable ? mm.dumpable : 1;
 	args->child_subreaper = tc.has_child_subreaper && tc.child_subreaper;
 
-	std::vector<rst_range> closing = fds_to_close(plan.fds.fds());
+	std::vector<rst_range> closing;
+	if (close_fds)
+		for (auto [start, len] : fds_to_close(plan.fds.fds()))
+			closing.push_back({start, len});
 	args->close_fds = copy_table(a, closing);
 	args->nr_close = uint32_t(closing.size());
 	return args;
@@ -471,7 +462,7 @@ void fork_children(const RestoreContext &ctx, size_t index, OwnFds own)
 		const TaskImages &child = ctx.tasks[i].images;
 		if (child.ppid != plan.images.pid || sessions.count(child.sid))
 			continue;
-		pid_t pid = must(clone_with_pid(child.pid, false));
+		pid_t pid = must(clone_with_pid(child.pid, false, shared_with_parent(ctx.tasks, i)));
 		if (pid == 0 && child.zombie)
 			become_zombie(ctx, child);
 		if (pid == 0)
@@ -497,9 +488,14 @@ void become_task(const RestoreContext &ctx, size_t index, OwnFds own, const Task
 		must(ctx.files.create_inet_sockets(ctx.max_fd));
 		must(ctx.shmem.create_all(ctx.dir, ctx.max_fd));
 	}
-	must(plan.fds.install(ctx.files, ctx.opts.shell_job, own.tty, inherited_files(ctx, plan, parent)));
+	// A task sharing its parent's fd table or fs (forked with CLONE_FILES, CLONE_FS) has them
+	// from its parent already: it must not open, replace or close any fd of the table.
+	uint64_t shared = shared_with_parent(ctx.tasks, index);
+	if (!(shared & CLONE_FILES))
+		must(plan.fds.install(ctx.files, ctx.opts.shell_job, own.tty, inherited_files(ctx, plan, parent)));
 	must(ctx.files.fds_installed(task.pid));
-	must(restore_fs(ctx.files, task));
+	if (!(shared & CLONE_FS))
+		must(restore_fs(ctx.files, task));
 	// A subreaper already (the restorer sets it too): children a session helper forks come back to it.
 	if (task.tc().has_child_subreaper && task.tc().child_subreaper && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
 		die(Error(errno, fmt::format("task {}: can't become a child subreaper", task.pid)));
@@ -515,7 +511,7 @@ void become_task(const RestoreContext &ctx, size_t index, OwnFds own, const Task
 
 	must(restore_sigactions(task.tc()));
 	Arena arena(mem.bootstrap() + blob_size(), align_up(args_size(task, plan.fds.fds().size()), 4096));
-	rst_args *args = must(fill_args(plan, mem, arena, exe));
+	rst_args *args = must(fill_args(plan, mem, arena, exe, hidden_fds_closer(ctx.tasks, index) == HiddenFds::Restorer));
 	must(restore_rlimits(task.tc()));
 	must(unregister_rseq());
 
@@ -545,10 +541,10 @@ void restore_task(const RestoreContext &ctx, int go_fd, int report_fd)
 	become_task(ctx, 0, lift_own_fds(ctx, report_fd), nullptr);
 }
 
-Result<pid_t> clone_with_pid(pid_t pid, bool sibling)
+Result<pid_t> clone_with_pid(pid_t pid, bool sibling, uint64_t share)
 {
 	clone_args ca{};
-	ca.flags = sibling ? CLONE_PARENT : 0;
+	ca.flags = (sibling ? CLONE_PARENT : 0) | share;
 	ca.exit_signal = sibling ? 0 : SIGCHLD; // a sibling inherits criu's own exit signal
 	ca.set_tid = reinterpret_cast<uint64_t>(&pid);
 	ca.set_tid_size = 1;

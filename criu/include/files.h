@@ -76,6 +76,8 @@ public:
 	// Writes fdinfo-<files_id>.img for every open fd of pid. Fd kinds not supported yet fail
 	// with an error naming the pid, the fd and the kind.
 	[[nodiscard]] Result<> dump_fds(pid_t pid, uint32_t files_id, const Options &opts);
+	// pid shares the fd table of a task already dumped (CLONE_FILES): no fdinfo image of its own.
+	void saw_task(pid_t pid);
 	// Closes files.img and the ghost/remap images. Images not closed are incomplete.
 	[[nodiscard]] Result<> close();
 

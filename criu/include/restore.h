@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "common/result.h"
@@ -105,7 +106,25 @@ struct TaskReport {
 // logs why and exits.
 [[noreturn]] void restore_task(const RestoreContext &ctx, int go_fd, int report_fd);
 
-// A new process with the given PID (clone3 set_tid); with sibling, a child of our parent.
-[[nodiscard]] Result<pid_t> clone_with_pid(pid_t pid, bool sibling);
+// A new process with the given PID (clone3 set_tid); with sibling, a child of our parent;
+// share: CLONE_FILES and/or CLONE_FS.
+[[nodiscard]] Result<pid_t> clone_with_pid(pid_t pid, bool sibling, uint64_t share = 0);
+
+// What a task shares with its parent (ids-<pid>.img: files_id, fs_id equal to the parent's):
+// CLONE_FILES, CLONE_FS; 0 for the root and zombies.
+uint64_t shared_with_parent(const std::vector<TaskPlan> &tasks, size_t index);
+
+// Who closes criu's hidden fds (log, report pipe, images directory, the root's pipes and
+// sockets...) in a task's fd table before it runs: its restorer when the table is its own;
+// criu from outside, once every task has trapped, in the topmost task of a table its children
+// share (CLONE_FILES); nobody in those children. See Documentation/restore.md.
+enum class HiddenFds { Restorer, Criu, Nobody };
+HiddenFds hidden_fds_closer(const std::vector<TaskPlan> &tasks, size_t index);
+
+// Every fd number but keep (sorted), as ranges: criu's fds in a task's table.
+std::vector<std::pair<uint64_t, uint64_t>> fds_to_close(const std::vector<int> &keep);
+
+// A task sharing an fd table or fs with a task other than its parent (chain) is refused.
+[[nodiscard]] Result<> check_shared_ids(const std::vector<TaskPlan> &tasks);
 
 } // namespace criu
