@@ -467,6 +467,10 @@ void become_task(const RestoreContext &ctx, size_t index, OwnFds own, const Task
 		must(ctx.files.create_pipes(ctx.max_fd));
 		must(ctx.files.create_inet_sockets(ctx.max_fd));
 		must(ctx.shmem.create_all(ctx.dir, ctx.max_fd));
+		std::vector<const FdPlan *> fd_plans;
+		for (const TaskPlan &t : ctx.tasks)
+			fd_plans.push_back(&t.fds);
+		must(ctx.files.open_shared(ctx.max_fd, fd_plans));
 	}
 	must(plan.fds.install(ctx.files, ctx.opts.shell_job, own.tty, inherited_files(ctx, plan, parent)));
 	must(ctx.files.fds_installed(task.pid));

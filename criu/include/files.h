@@ -61,6 +61,7 @@ class FileLockDumper;
 class FileLockTable;
 class TtyDumper;
 class TtyTable;
+class FdPlan;
 
 class FilesDumper {
 public:
@@ -164,6 +165,10 @@ public:
 	// (see memfd.h).
 	[[nodiscard]] Result<> create_memfds(int above) const;
 	[[nodiscard]] Result<> seal_memfds() const;
+	// Opens once, on hidden fds above `above`, every file that the fds of more than one of plans
+	// hold (of the kinds that can be: see shared-files.h); done in the root task before it forks,
+	// so that FdPlan::install in every task dups the one open file.
+	[[nodiscard]] Result<> open_shared(int above, const std::vector<const FdPlan *> &plans) const;
 
 	FileTable(FileTable &&) noexcept;
 	FileTable &operator=(FileTable &&) noexcept;
@@ -183,6 +188,7 @@ private:
 	std::unique_ptr<FifoTable> fifos_;
 	std::unique_ptr<FileLockTable> locks_;
 	std::unique_ptr<TtyTable> ttys_;
+	mutable std::map<uint32_t, UniqueFd> shared_; // open_shared's hidden fds, by file id
 };
 
 // One task's fd table, for restore.
