@@ -23,6 +23,7 @@
 // FIFOs (FileEntry type FIFO, fifo-data.img) in fifo.cc; see fifo.h. File locks (--file-locks,
 // filelocks.img) in file-locks.cc; see file-locks.h.
 // eventfd, epoll, signalfd, timerfd, inotify: anon-inode.h.
+// An open file that fds of several tasks hold is opened once by the root task: shared-files.h.
 #pragma once
 
 #include <sys/types.h>

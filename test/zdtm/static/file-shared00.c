@@ -5,7 +5,9 @@
  *      the other's (one file offset for both);
  *   W  a log, O_WRONLY | O_APPEND, written by both ("A1", "B1" before, "B2", "A2" after): after
  *      one child writes, the other's offset (lseek SEEK_CUR) is at the new end, and O_NONBLOCK
- *      that B sets with F_SETFL shows in A's F_GETFL (one set of status flags).
+ *      that B sets with F_SETFL shows in A's F_GETFL (one set of status flags);
+ *   D  a copy of R, O_RDWR, deleted (a ghost file at restore): A reads 10 bytes
+ *      before, B 20 after, then A 30, each right after the other's.
  * The children take turns through a shared anonymous page; each exits 0 when all it checked
  * held, and the parent checks their exit statuses and the log's contents. */
 #include "zdtmtst.h"
@@ -28,6 +30,7 @@ struct ctl {
 
 static const char data_path[] = "file-shared00.data";
 static const char log_path[] = "file-shared00.log";
+static const char gone_path[] = "file-shared00.gone";
 
 static void wait_step(struct ctl *c, int step)
 {
@@ -58,14 +61,17 @@ static int at_end(int fd, const char *who)
 		     pos, (long)st.st_size);
 }
 
+static int d_fd;
+
 static int child_a(struct ctl *c, int r, int w)
 {
 	int ok = 1;
-	if (read_at(r, 0, 100, "A before") != 1 || write(w, "A1", 2) != 2)
+	if (read_at(r, 0, 100, "A before") != 1 || read_at(d_fd, 0, 10, "A before (D)") != 1 || write(w, "A1", 2) != 2)
 		return 2;
 	c->ready |= 1;
 	wait_step(c, 2);
 	ok &= read_at(r, 150, 50, "A after");
+	ok &= read_at(d_fd, 30, 30, "A after (D)");
 	ok &= at_end(w, "A after B2");
 	ok &= check(fcntl(w, F_GETFL) & O_NONBLOCK, "A: O_NONBLOCK set by B is not seen");
 	ok &= write(w, "A2", 2) == 2;
@@ -83,6 +89,7 @@ static int child_b(struct ctl *c, int r, int w)
 	c->ready |= 2;
 	wait_step(c, 1);
 	ok &= read_at(r, 100, 50, "B after");
+	ok &= read_at(d_fd, 10, 20, "B after (D)");
 	ok &= write(w, "B2", 2) == 2;
 	ok &= fcntl(w, F_SETFL, O_APPEND | O_NONBLOCK) == 0;
 	c->step = 2;
@@ -122,11 +129,14 @@ int main(int argc, char **argv)
 		setup_fail("%s", data_path);
 	r = open(data_path, O_RDONLY);
 	w = open(log_path, O_WRONLY | O_APPEND | O_CREAT | O_TRUNC, 0600);
-	if (r < 0 || w < 0)
+	d_fd = open(gone_path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	if (d_fd < 0 || pwrite(d_fd, data, sizeof(data), 0) != sizeof(data) || unlink(gone_path))
+		setup_fail("%s", gone_path);
+	if (r < 0 || w < 0 || d_fd < 0)
 		setup_fail("open");
 	kids[0] = spawn(child_a, c, r, w);
 	kids[1] = spawn(child_b, c, r, w);
-	close(r), close(w); /* only the children hold them now */
+	close(r), close(w), close(d_fd); /* only the children hold them now */
 	for (int i = 0; i < 10000 && c->ready != 3; i++)
 		usleep(1000);
 	if (c->ready != 3)
