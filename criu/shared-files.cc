@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "fdinfo.pb-c.h"
 #include "files.h"
+#include "files-reg.h"
 
 namespace criu {
 
@@ -55,8 +56,22 @@ std::set<uint32_t> ids_in_several(const std::vector<std::set<uint32_t>> &tables)
 	return out;
 }
 
+// Every ghost file is made here, once, so that tasks that open or map the same deleted file
+// through files of their own (other ids) still get the one inode.
+Result<> FileTable::create_ghosts(int above) const
+{
+	TRY(reg_->keep_fds_from(above + 1));
+	for (const auto &[id, m] : entries_) {
+		const auto *fe = pb_cast<FileEntry>(m);
+		if (fe->type == FD_TYPES__REG && reg_->is_ghost(*fe->reg))
+			(void)TRY_CTX(open_reg(id, O_RDONLY), "ghost file {:#x}", id);
+	}
+	return {};
+}
+
 Result<> FileTable::open_shared(int above, const std::vector<const FdPlan *> &plans) const
 {
+	TRY(create_ghosts(above));
 	std::vector<std::set<uint32_t>> tables;
 	for (const FdPlan *p : plans) {
 		std::set<uint32_t> ids;

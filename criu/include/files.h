@@ -168,7 +168,8 @@ public:
 	[[nodiscard]] Result<> seal_memfds() const;
 	// Opens once, on hidden fds above `above`, every file that the fds of more than one of plans
 	// hold (of the kinds that can be: see shared-files.h); done in the root task before it forks,
-	// so that FdPlan::install in every task dups the one open file.
+	// so that FdPlan::install in every task dups the one open file. Every ghost file is made
+	// there too (one inode for the tree).
 	[[nodiscard]] Result<> open_shared(int above, const std::vector<const FdPlan *> &plans) const;
 
 	FileTable(FileTable &&) noexcept;
@@ -179,6 +180,7 @@ private:
 	friend class FdPlan;
 	FileTable();
 	[[nodiscard]] Result<> add_fifos();
+	[[nodiscard]] Result<> create_ghosts(int above) const;
 
 	std::map<uint32_t, PbMsg> entries_; // FileEntry by id
 	std::unique_ptr<RegFileOpener> reg_;

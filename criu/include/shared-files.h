@@ -10,6 +10,8 @@
 // inherits it and FdPlan::install dups it to each fd that holds the id. So the tasks share the
 // file offset, the status flags (O_APPEND, O_NONBLOCK) and flock/OFD locks again, and an
 // eventfd is one counter. The restorer closes the hidden fds with every fd the task did not have.
+// The root also makes every ghost file (of a file deleted while open) there, once, so that tasks
+// that open or map the same deleted file through files of their own share its one inode too.
 //
 // Kinds opened once this way: regular files (directories, devices, ghost files of deleted
 // files too), memfds, pipe and FIFO ends, eventfd, signalfd, timerfd, inotify, fanotify.

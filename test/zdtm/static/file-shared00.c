@@ -7,12 +7,15 @@
  *      one child writes, the other's offset (lseek SEEK_CUR) is at the new end, and O_NONBLOCK
  *      that B sets with F_SETFL shows in A's F_GETFL (one set of status flags);
  *   D  a copy of R, O_RDWR, deleted (a ghost file at restore): A reads 10 bytes
- *      before, B 20 after, then A 30, each right after the other's.
+ *      before, B 20 after, then A 30, each right after the other's;
+ *   G  a deleted file each child opens again through /proc/self/fd (a file of its own, same
+ *      inode): after the restore A writes into it and B must read that (one inode, not two).
  * The children take turns through a shared anonymous page; each exits 0 when all it checked
  * held, and the parent checks their exit statuses and the log's contents. */
 #include "zdtmtst.h"
 
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -31,6 +34,7 @@ struct ctl {
 static const char data_path[] = "file-shared00.data";
 static const char log_path[] = "file-shared00.log";
 static const char gone_path[] = "file-shared00.gone";
+static const char ghost_path[] = "file-shared00.ghost";
 
 static void wait_step(struct ctl *c, int step)
 {
@@ -61,12 +65,22 @@ static int at_end(int fd, const char *who)
 		     pos, (long)st.st_size);
 }
 
-static int d_fd;
+static int d_fd, g_fd;
+
+/* A file of the child's own on G's inode; G's inherited fd closed. */
+static int reopen_g(void)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", g_fd);
+	int fd = open(path, O_RDWR);
+	close(g_fd);
+	return fd;
+}
 
 static int child_a(struct ctl *c, int r, int w)
 {
-	int ok = 1;
-	if (read_at(r, 0, 100, "A before") != 1 || read_at(d_fd, 0, 10, "A before (D)") != 1 || write(w, "A1", 2) != 2)
+	int ok = 1, g = reopen_g();
+	if (g < 0 || read_at(r, 0, 100, "A before") != 1 || read_at(d_fd, 0, 10, "A before (D)") != 1 || write(w, "A1", 2) != 2)
 		return 2;
 	c->ready |= 1;
 	wait_step(c, 2);
@@ -75,13 +89,17 @@ static int child_a(struct ctl *c, int r, int w)
 	ok &= at_end(w, "A after B2");
 	ok &= check(fcntl(w, F_GETFL) & O_NONBLOCK, "A: O_NONBLOCK set by B is not seen");
 	ok &= write(w, "A2", 2) == 2;
+	ok &= pwrite(g, "ghost", 5, 0) == 5;
 	c->step = 3;
 	return ok ? 0 : 1;
 }
 
 static int child_b(struct ctl *c, int r, int w)
 {
-	int ok = 1;
+	int ok = 1, g = reopen_g();
+	char got[8] = {0};
+	if (g < 0)
+		return 2;
 	while (!(c->ready & 1))
 		usleep(1000);
 	if (write(w, "B1", 2) != 2)
@@ -96,6 +114,7 @@ static int child_b(struct ctl *c, int r, int w)
 	wait_step(c, 3);
 	ok &= read_at(r, 200, 50, "B after A");
 	ok &= at_end(w, "B after A2");
+	ok &= check(pread(g, got, 5, 0) == 5 && !strcmp(got, "ghost"), "B: G holds '%s', not A's write (two inodes?)", got);
 	c->step = 4;
 	return ok ? 0 : 1;
 }
@@ -134,9 +153,12 @@ int main(int argc, char **argv)
 		setup_fail("%s", gone_path);
 	if (r < 0 || w < 0 || d_fd < 0)
 		setup_fail("open");
+	g_fd = open(ghost_path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	if (g_fd < 0 || write(g_fd, "empty", 5) != 5 || unlink(ghost_path))
+		setup_fail("%s", ghost_path);
 	kids[0] = spawn(child_a, c, r, w);
 	kids[1] = spawn(child_b, c, r, w);
-	close(r), close(w), close(d_fd); /* only the children hold them now */
+	close(r), close(w), close(d_fd), close(g_fd); /* only the children hold them now */
 	for (int i = 0; i < 10000 && c->ready != 3; i++)
 		usleep(1000);
 	if (c->ready != 3)
