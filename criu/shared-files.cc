@@ -88,8 +88,13 @@ Result<> FileTable::open_shared(int above, const std::vector<const FdPlan *> &pl
 			pr_debug("file {:#x} (type {}) is held by several tasks, each opens its own", id, type);
 			continue;
 		}
-		UniqueFd fd = TRY_CTX(open_kind(*this, id, type), "file {:#x} shared by several tasks", id);
-		int hidden = fcntl(fd.get(), F_DUPFD_CLOEXEC, above + 1);
+		auto fd = open_kind(*this, id, type);
+		if (!fd) { // e.g. a /proc file of a task forked later: each task opens it, as before
+			pr_warn("file {:#x} is held by several tasks but can't be opened before they exist ({}): "
+				"each opens its own", id, fd.error().describe());
+			continue;
+		}
+		int hidden = fcntl(fd->get(), F_DUPFD_CLOEXEC, above + 1);
 		if (hidden < 0)
 			return fail_errno("file {:#x}: can't move it above fd {}", id, above);
 		shared_[id] = UniqueFd(hidden);
