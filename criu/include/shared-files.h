@@ -19,6 +19,8 @@
 // across tasks (each task makes its own, as before): epoll (its targets are the task's own
 // fds) and terminals (a pty end opened by the root could become its controlling terminal); a
 // child still takes those from its parent when both hold them (FdPlan's inherited map).
+// A file the root can't open before the tasks exist (a /proc file of a task forked later) is
+// opened by each task, as before, with a warning.
 // Internal to files.cc / shared-files.cc.
 #pragma once
 
