@@ -616,6 +616,8 @@ Result<> FdPlan::install(const FileTable &files, bool shell_job, int tty_fd,
 	std::map<uint32_t, int> opened = inherited;
 	for (const auto &[id, fd] : files.unix_->in_flight_files()) // the root made them, see sk-unix.h
 		opened.emplace(id, fd.get());
+	for (const auto &[id, fd] : files.shared_) // opened once by the root (shared-files.h)
+		opened.try_emplace(id, fd.get());
 	std::vector<Fd> epolls, fresh; // installed last: their targets are the task's fds (eventpoll.h)
 	for (const Fd &e : entries_)
 		if (e.type == FD_TYPES__EVENTPOLL)

@@ -487,6 +487,11 @@ void become_task(const RestoreContext &ctx, size_t index, OwnFds own, const Task
 		must(ctx.files.create_pipes(ctx.max_fd));
 		must(ctx.files.create_inet_sockets(ctx.max_fd));
 		must(ctx.shmem.create_all(ctx.dir, ctx.max_fd));
+		std::vector<const FdPlan *> fd_plans; // one per fd table: CLONE_FILES children share theirs
+		for (size_t i = 0; i < ctx.tasks.size(); i++)
+			if (!(shared_with_parent(ctx.tasks, i) & CLONE_FILES))
+				fd_plans.push_back(&ctx.tasks[i].fds);
+		must(ctx.files.open_shared(ctx.max_fd, fd_plans));
 	}
 	// A task sharing its parent's fd table or fs (forked with CLONE_FILES, CLONE_FS) has them
 	// from its parent already: it must not open, replace or close any fd of the table.

@@ -3,7 +3,8 @@
 // signalfd.cc, timerfd.cc, fsnotify.cc, fanotify.cc; see their headers). They all live in
 // files.img as FileEntry {type, id, efd|epfd|sgfd|tfd|ify|ffy}, as CRIU 3.x writes them, and are per-task
 // objects: restore creates each in install_one (FileTable::open_anon); a child that shares one
-// with its parent takes the parent's after fork (FdPlan's inherited map). Epolls come last in
+// with its parent takes the parent's after fork (FdPlan's inherited map), and one that several
+// tasks hold, but epoll, is made once by the root before it forks (shared-files.h). Epolls come last in
 // FdPlan::install (their targets are the task's other fds). Internal to files.cc.
 #pragma once
 

@@ -8,8 +8,9 @@
 // first task and fd that hold that file; a POSIX lock once per task. Without --file-locks a lock
 // fails the dump, as CRIU; leases are not supported.
 // Restore takes every lock again in its task, once its fds are installed and before it forks
-// (a child shares the open files it inherits, with their flock/OFD locks; POSIX locks belong to
-// the task that took them, so only it can take them back): flock(LOCK_NB), F_SETLK, F_OFD_SETLK.
+// (a child shares the open files it inherits, and tasks that share an open file share it again,
+// see shared-files.h, with their flock/OFD locks; POSIX locks belong to the task that took them,
+// so only it can take them back): flock(LOCK_NB), F_SETLK, F_OFD_SETLK.
 #pragma once
 
 #include <sys/types.h>

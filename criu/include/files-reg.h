@@ -89,6 +89,8 @@ public:
 	[[nodiscard]] Result<UniqueFd> open(const RegFileEntry &rfe, int flags, bool seek) const;
 	// Hidden ghost fds are kept at or above fd (FdPlan::install moves them out of its way).
 	[[nodiscard]] Result<> keep_fds_from(int fd) const;
+	// rfe is a file deleted while open (a ghost file, recreated by open).
+	bool is_ghost(const RegFileEntry &rfe) const { return remaps_.contains(rfe.id); }
 
 	RegFileOpener(RegFileOpener &&) noexcept = default;
 	RegFileOpener &operator=(RegFileOpener &&) noexcept = default;

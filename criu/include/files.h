@@ -23,6 +23,7 @@
 // FIFOs (FileEntry type FIFO, fifo-data.img) in fifo.cc; see fifo.h. File locks (--file-locks,
 // filelocks.img) in file-locks.cc; see file-locks.h.
 // eventfd, epoll, signalfd, timerfd, inotify: anon-inode.h.
+// An open file that fds of several tasks hold is opened once by the root task: shared-files.h.
 #pragma once
 
 #include <sys/types.h>
@@ -61,6 +62,7 @@ class FileLockDumper;
 class FileLockTable;
 class TtyDumper;
 class TtyTable;
+class FdPlan;
 
 class FilesDumper {
 public:
@@ -167,6 +169,11 @@ public:
 	// (see memfd.h).
 	[[nodiscard]] Result<> create_memfds(int above) const;
 	[[nodiscard]] Result<> seal_memfds() const;
+	// Opens once, on hidden fds above `above`, every file that the fds of more than one of plans
+	// hold (of the kinds that can be: see shared-files.h); done in the root task before it forks,
+	// so that FdPlan::install in every task dups the one open file. Every ghost file is made
+	// there too (one inode for the tree).
+	[[nodiscard]] Result<> open_shared(int above, const std::vector<const FdPlan *> &plans) const;
 
 	FileTable(FileTable &&) noexcept;
 	FileTable &operator=(FileTable &&) noexcept;
@@ -177,6 +184,7 @@ private:
 	FileTable();
 	[[nodiscard]] Result<> add_fifos();
 	[[nodiscard]] Result<UniqueFd> open_in_flight(uint32_t id) const; // REG, PIPE, UNIXSK
+	[[nodiscard]] Result<> create_ghosts(int above) const;
 
 	std::map<uint32_t, PbMsg> entries_; // FileEntry by id
 	std::unique_ptr<RegFileOpener> reg_;
@@ -187,6 +195,7 @@ private:
 	std::unique_ptr<FifoTable> fifos_;
 	std::unique_ptr<FileLockTable> locks_;
 	std::unique_ptr<TtyTable> ttys_;
+	mutable std::map<uint32_t, UniqueFd> shared_; // open_shared's hidden fds, by file id
 };
 
 // One task's fd table, for restore.

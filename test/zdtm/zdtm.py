@@ -581,6 +581,7 @@ FAULTS = {
     "memfd-shared01": fault_fd_write("memfd:zdtm-shared01-b", 4096 * 2),
     "unlink-fstat00": fault_fd_write("unlink-fstat00.data", 100),
     "file-pos": fault_file_write("file-pos.data", 10000, b"more"),
+    "file-shared00": fault_file_write("file-shared00.data", 120),
     "rlimits00": fault_prlimit,
     "cwd00": fault_unlink("cwd00.dir/marker"),
     "dir-fd": fault_unlink("dir-fd.dir/inside"),

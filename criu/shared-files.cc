@@ -1,0 +1,109 @@
+// Open files held by more than one task: opened once by the root task (see shared-files.h).
+#define LOG_PREFIX "files: "
+#include "shared-files.h"
+
+#include <fcntl.h>
+
+#include <map>
+
+#include "anon-inode.h"
+#include "common/log.h"
+#include "fdinfo.pb-c.h"
+#include "files.h"
+#include "files-reg.h"
+#include "sk-unix.h"
+
+namespace criu {
+
+namespace {
+
+Result<UniqueFd> open_kind(const FileTable &t, uint32_t id, uint32_t type)
+{
+	switch (type) {
+	case FD_TYPES__REG: return t.open_reg(id);
+	case FD_TYPES__MEMFD: return t.open_memfd(id);
+	case FD_TYPES__PIPE: return t.open_pipe(id);
+	case FD_TYPES__FIFO: return t.open_fifo(id);
+	default: return t.open_anon(id);
+	}
+}
+
+} // namespace
+
+bool opened_once(uint32_t type)
+{
+	switch (type) {
+	case FD_TYPES__REG:
+	case FD_TYPES__MEMFD:
+	case FD_TYPES__PIPE:
+	case FD_TYPES__FIFO:
+	case FD_TYPES__EVENTFD:
+	case FD_TYPES__SIGNALFD:
+	case FD_TYPES__TIMERFD:
+	case FD_TYPES__INOTIFY:
+	case FD_TYPES__FANOTIFY: return true;
+	default: return false;
+	}
+}
+
+std::set<uint32_t> ids_in_several(const std::vector<std::set<uint32_t>> &tables)
+{
+	std::map<uint32_t, size_t> seen;
+	std::set<uint32_t> out;
+	for (const std::set<uint32_t> &ids : tables)
+		for (uint32_t id : ids)
+			if (++seen[id] == 2)
+				out.insert(id);
+	return out;
+}
+
+// Every ghost file is made here, once, so that tasks that open or map the same deleted file
+// through files of their own (other ids) still get the one inode.
+Result<> FileTable::create_ghosts(int above) const
+{
+	TRY(reg_->keep_fds_from(above + 1));
+	for (const auto &[id, m] : entries_) {
+		const auto *fe = pb_cast<FileEntry>(m);
+		if (fe->type == FD_TYPES__REG && reg_->is_ghost(*fe->reg))
+			(void)TRY_CTX(open_reg(id, O_RDONLY), "ghost file {:#x}", id);
+	}
+	return {};
+}
+
+Result<> FileTable::open_shared(int above, const std::vector<const FdPlan *> &plans) const
+{
+	TRY(create_ghosts(above));
+	std::vector<std::set<uint32_t>> tables;
+	for (const FdPlan *p : plans) {
+		std::set<uint32_t> ids;
+		for (const auto &[id, fd] : p->files_by_id())
+			ids.insert(id);
+		tables.push_back(std::move(ids));
+	}
+	for (uint32_t id : ids_in_several(tables)) {
+		if (unix_->in_flight_files().contains(id))
+			continue; // opened once already, for the socket queues (sk-unix.h)
+		auto it = entries_.find(id);
+		if (it == entries_.end())
+			return fail(ENOENT, "files.img: no file with id {:#x}", id);
+		uint32_t type = uint32_t(pb_cast<FileEntry>(it->second)->type);
+		if (!opened_once(type)) {
+			pr_debug("file {:#x} (type {}) is held by several tasks, each opens its own", id, type);
+			continue;
+		}
+		auto fd = open_kind(*this, id, type);
+		if (!fd) { // e.g. a /proc file of a task forked later: each task opens it, as before
+			pr_warn("file {:#x} is held by several tasks but can't be opened before they exist ({}): "
+				"each opens its own", id, fd.error().describe());
+			continue;
+		}
+		int hidden = fcntl(fd->get(), F_DUPFD_CLOEXEC, above + 1);
+		if (hidden < 0)
+			return fail_errno("file {:#x}: can't move it above fd {}", id, above);
+		shared_[id] = UniqueFd(hidden);
+		pr_info("file {:#x} (type {}) is held by several tasks: opened once, at fd {}", id, type, hidden);
+	}
+	return {};
+}
+
+} // namespace criu
