@@ -41,6 +41,21 @@ Result<size_t> pread_full(BorrowedFd fd, std::span<std::byte> buf, off_t off)
 	return done;
 }
 
+Result<> pwrite_full(BorrowedFd fd, std::span<const std::byte> buf, off_t off)
+{
+	size_t done = 0;
+	while (done < buf.size()) {
+		ssize_t n = ::pwrite(fd.get(), buf.data() + done, buf.size() - done, off + off_t(done));
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return fail_errno("pwrite at {}", off + off_t(done));
+		}
+		done += size_t(n);
+	}
+	return {};
+}
+
 Result<> write_full(BorrowedFd fd, std::span<const std::byte> buf)
 {
 	size_t done = 0;

@@ -106,7 +106,7 @@ public:
 
 	size_t batches() const { return batches_.size(); }
 
-	void worker(TaskMemory &mem, PageSealer &sealer)
+	void worker(TaskMemory &mem, PageSealer &sealer, const PagesWriter &w)
 	{
 		for (;;) {
 			size_t i;
@@ -128,6 +128,8 @@ public:
 			Result<> r = mem.read(b, s->pages);
 			if (r)
 				r = sealer.seal(b.first_page, pages, s->tags);
+			if (r)
+				r = w.put(b.first_page, pages);
 			std::lock_guard lk(mu_);
 			if (!r) {
 				fail_with(std::move(r.error()));
@@ -150,8 +152,7 @@ public:
 				return std::unexpected(*error_);
 		}
 		const Batch &b = batches_[i];
-		struct iovec v = {s->pages, b.npages * kPageSize};
-		Result<> r = w.write_sealed(b.first_page, std::span(&v, 1), s->tags);
+		Result<> r = w.commit(b.first_page, b.npages, s->tags);
 		std::lock_guard lk(mu_);
 		if (!r) {
 			fail_with(r.error());
@@ -226,10 +227,10 @@ Result<uint64_t> transfer_pages(pid_t pid, const std::vector<PageRun> &runs, Pag
 	}
 	std::vector<std::jthread> threads;
 	if (pl.batches() == 1)
-		pl.worker(mems[0], sealers[0]); // nothing to overlap: no thread
+		pl.worker(mems[0], sealers[0], w); // nothing to overlap: no thread
 	else
 		for (unsigned i = 0; i < workers; i++)
-			threads.emplace_back([&pl, &mems, &sealers, i] { pl.worker(mems[i], sealers[i]); });
+			threads.emplace_back([&pl, &mems, &sealers, &w, i] { pl.worker(mems[i], sealers[i], w); });
 
 	for (size_t i = 0; i < pl.batches(); i++) {
 		Result<> r = pl.drain(i, w);

@@ -67,6 +67,30 @@ Result<> PagesWriter::write_sealed(uint64_t first_page, std::span<struct iovec> 
 	return {};
 }
 
+Result<> PagesWriter::put(uint64_t first_page, std::span<const uint8_t> pages) const
+{
+	if (pages.size() % kPageSize)
+		return fail(EINVAL, "{}: write of {} bytes is not whole pages", name_, pages.size());
+	TRY_CTX(xio::pwrite_full(fd_.borrow(), std::as_bytes(pages), off_t(first_page * kPageSize)), "{}", name_);
+	return {};
+}
+
+Result<> PagesWriter::commit(uint64_t first_page, uint64_t npages, std::span<const uint8_t> tags)
+{
+	if (first_page != next_page_)
+		return fail(EINVAL, "{}: pages sealed for index {} recorded at {}", name_, first_page, next_page_);
+	if (tags_) {
+		if (tags.size() != npages * crypto::kPageTagSize)
+			return fail(EINVAL, "{}: {} tags for {} pages", name_, tags.size() / crypto::kPageTagSize, npages);
+		PageTagsEntry e = PAGE_TAGS_ENTRY__INIT;
+		e.first_page = first_page;
+		e.tags = {tags.size(), const_cast<uint8_t *>(tags.data())};
+		TRY(tags_->write(e.base));
+	}
+	next_page_ += npages;
+	return {};
+}
+
 Result<> PagesWriter::write(std::span<struct iovec> iov)
 {
 	if (!own_sealer_)

@@ -55,6 +55,11 @@ public:
 	// Appends pages sealed by a PageSealer at index first_page (which must be pages()), with
 	// their tags (ignored when plain).
 	[[nodiscard]] Result<> write_sealed(uint64_t first_page, std::span<struct iovec> iov, std::span<const uint8_t> tags);
+	// The same in two steps, so that several threads can write pages: put() writes pages
+	// sealed for index first_page at their place in the image (any thread, any order); commit()
+	// records them with their tags, in order (first_page must be pages()).
+	[[nodiscard]] Result<> put(uint64_t first_page, std::span<const uint8_t> pages) const;
+	[[nodiscard]] Result<> commit(uint64_t first_page, uint64_t npages, std::span<const uint8_t> tags);
 
 	// Appends the pages in iov (each length a multiple of the page size). When sealed the
 	// buffers are encrypted in place: their content is ciphertext afterwards.

@@ -20,6 +20,8 @@ namespace criu::xio {
 [[nodiscard]] Result<size_t> pread_full(BorrowedFd fd, std::span<std::byte> buf, off_t off);
 // Writes all of buf.
 [[nodiscard]] Result<> write_full(BorrowedFd fd, std::span<const std::byte> buf);
+// Writes all of buf at offset off.
+[[nodiscard]] Result<> pwrite_full(BorrowedFd fd, std::span<const std::byte> buf, off_t off);
 // Writes all bytes of iov (modified while progressing).
 [[nodiscard]] Result<> writev_full(BorrowedFd fd, std::span<struct iovec> iov);
 

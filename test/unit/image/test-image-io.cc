@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "crypto/page-cipher.h"
 #include "image-dir.h"
 #include "sample.h"
 #include "test-dirs.h"
@@ -124,6 +125,45 @@ TEST_CASE("pages round-trip with vectored writes; sealed pages hide their conten
 		CHECK(std::equal(one.begin(), one.end(), plain_a.begin() + kPageSize));
 		Bytes past(2 * kPageSize);
 		CHECK(!r->read(64, past).has_value());
+	}
+}
+
+TEST_CASE("pages put out of order and committed in order read back; commits out of order are refused")
+{
+	for (bool sealed : {false, true}) {
+		TempDir t;
+		auto dir = ImageDir::create(t.path(), certs_for(sealed));
+		REQUIRE(dir.has_value());
+		Bytes a = pattern_pages(4, 1), b = pattern_pages(6, 2);
+		const Bytes plain_a = a, plain_b = b;
+		{
+			auto w = dir->create_pages(2);
+			REQUIRE(w.has_value());
+			auto s1 = w->make_sealer(), s2 = w->make_sealer();
+			REQUIRE((s1.has_value() && s2.has_value()));
+			size_t tag = sealed ? crypto::kPageTagSize : 0;
+			Bytes ta(4 * tag), tb(6 * tag);
+			REQUIRE(s2->seal(4, b, tb).has_value());
+			REQUIRE(w->put(4, b).has_value()); // the second batch lands first
+			REQUIRE(s1->seal(0, a, ta).has_value());
+			REQUIRE(w->put(0, a).has_value());
+			CHECK(!w->commit(4, 6, tb).has_value()); // not its turn
+			REQUIRE(w->commit(0, 4, ta).has_value());
+			REQUIRE(w->commit(4, 6, tb).has_value());
+			CHECK(w->pages() == 10);
+			REQUIRE(w->close().has_value());
+		}
+		auto rd = ImageDir::open(t.path(), sealed ? test_pki("a").key : "");
+		REQUIRE(rd.has_value());
+		auto r = rd->open_pages(2);
+		REQUIRE(r.has_value());
+		CHECK(r->pages() == 10);
+		Bytes got(4 * kPageSize);
+		REQUIRE(r->read(0, got).has_value());
+		CHECK(got == plain_a);
+		got.resize(6 * kPageSize);
+		REQUIRE(r->read(4, got).has_value());
+		CHECK(got == plain_b);
 	}
 }
 
