@@ -1,6 +1,7 @@
-// Moving a frozen task's pages into a pages image: batches are read from the task and sealed
-// on worker threads, and written in order by the caller, so reading, sealing and writing
-// overlap on all cores while memory use stays bounded (a few 4 MiB batches).
+// Moving a frozen task's pages into a pages image: batches are read from the task, sealed and
+// written at their place in the image by worker threads, and recorded (tags) in order by the
+// caller, so reading, sealing and writing overlap on all cores while memory use stays bounded
+// (a few 4 MiB batches).
 #pragma once
 
 #include <sys/types.h>
