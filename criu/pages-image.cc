@@ -54,17 +54,10 @@ Result<> PagesWriter::write_sealed(uint64_t first_page, std::span<struct iovec> 
 	}
 	if (first_page != next_page_)
 		return fail(EINVAL, "{}: pages sealed for index {} written at {}", name_, first_page, next_page_);
-	if (tags_) {
-		if (tags.size() != n * crypto::kPageTagSize)
-			return fail(EINVAL, "{}: {} tags for {} pages", name_, tags.size() / crypto::kPageTagSize, n);
-		PageTagsEntry e = PAGE_TAGS_ENTRY__INIT;
-		e.first_page = first_page;
-		e.tags = {tags.size(), const_cast<uint8_t *>(tags.data())};
-		TRY(tags_->write(e.base));
-	}
+	if (tags_ && tags.size() != n * crypto::kPageTagSize)
+		return fail(EINVAL, "{}: {} tags for {} pages", name_, tags.size() / crypto::kPageTagSize, n);
 	TRY_CTX(xio::writev_full(fd_.borrow(), iov), "{}", name_);
-	next_page_ += n;
-	return {};
+	return commit(first_page, n, tags);
 }
 
 Result<> PagesWriter::put(uint64_t first_page, std::span<const uint8_t> pages) const
