@@ -13,7 +13,8 @@ at seconds per file, would take a quarter of an hour on its ~700 images). Images
 (/dev/shm) and on disk (/var/tmp). Each cell is the median of --runs runs (default 3), except
 that the external tools, 2-5x slower than criu and steady, run --tool-runs times (default 1)
 to keep the whole run under 15 minutes on 2 CPUs (--tool-runs 3: about 18 minutes); the
-table's "runs" column says how many. The restored process of one method is the victim of the
+table's "runs" column says how many, and a tool's ratios are to our figures of the same runs
+(ext4 slows down from run to run as thousands of images come and go). The restored process of one method is the victim of the
 next (same memory, no refill). criu's max RSS is the ru_maxrss wait4() reports for the criu
 process (the larger of criu's own and its children's, the post-dump tools). Prints a markdown
 table. Every process started or restored is killed by PID, and /proc/PID must be gone before
@@ -211,7 +212,7 @@ def one_run(env, load, where, run, results, methods):
             dec = decrypt(env, d, method)
             rsec, rrss = restore(env, d, method, pid, mib, tasks)
             cell = results.setdefault((load, where, method), [])
-            cell.append(dict(dump=dsec, decrypt=dec, restore=rsec + dec, dump_rss=drss, restore_rss=rrss))
+            cell.append(dict(run=run, dump=dsec, decrypt=dec, restore=rsec + dec, dump_rss=drss, restore_rss=rrss))
             print(f"  {load_name(load)} {where:4} run {run + 1} {method:7}: dump {dsec:6.2f} s, "
                   f"restore {rsec + dec:6.2f} s (decrypt {dec:5.2f}), max RSS {drss:.0f}/{rrss:.0f} MiB",
                   flush=True)
@@ -235,18 +236,27 @@ def ratio(a, b):
     return f"{a / b:.2f}x" if b > 0 else "-"
 
 
+def same_runs(cells, ref):
+    """The cells of ref from the runs cells come from: the tools run in the first --tool-runs
+    runs only, and later runs can differ (ext4 slows down as a run creates and deletes
+    thousands of images), so a tool is set against our figures of its own runs."""
+    runs = {c["run"] for c in cells}
+    return [c for c in ref if c["run"] in runs] or ref
+
+
 def table(results, loads, wheres, runs):
     print(f"\n### criu dump/restore, {runs} run(s) each, median; load average {os.getloadavg()[0]:.1f} "
-          f"on {os.cpu_count()} CPUs\n")
+          f"on {os.cpu_count()} CPUs; a tool's ratios use our figures of the runs it ran in\n")
     print("| memory | images on | method | runs | dump (s) | restore (s) | dump vs plain | restore vs plain "
           "| dump vs our --encrypt | restore vs our --encrypt | criu max RSS dump / restore (MiB) |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for load in loads:
         for where in wheres:
             r = {m: results[(load, where, m)] for m in METHODS if (load, where, m) in results}
-            plain_d, plain_r = med(r["plain"], "dump"), med(r["plain"], "restore")
-            enc_d, enc_r = med(r["encrypt"], "dump"), med(r["encrypt"], "restore")
             for m in r:
+                plain, enc = same_runs(r[m], r["plain"]), same_runs(r[m], r["encrypt"])
+                plain_d, plain_r = med(plain, "dump"), med(plain, "restore")
+                enc_d, enc_r = med(enc, "dump"), med(enc, "restore")
                 d, rs = med(r[m], "dump"), med(r[m], "restore")
                 name = {"plain": "plain", "encrypt": "--encrypt"}.get(m, f"plain + {m} (post-dump)")
                 restore = f"{rs:.2f}" + (f" (decrypt {med(r[m], 'decrypt'):.2f})" if m in TOOLS else "")
