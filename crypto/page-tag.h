@@ -19,7 +19,8 @@ namespace criu::crypto {
 
 class PageTag {
 public:
-	[[nodiscard]] static Result<PageTag> create(std::span<const uint8_t, kPageTagKeySize> key);
+	[[nodiscard]] static Result<PageTag> create(std::span<const uint8_t, kPageTagKeySize> key,
+						    PageCipherImpl impl = PageCipherImpl::Fastest);
 	// The tag of one page; `tweak` is the page's 16-byte XTS tweak.
 	[[nodiscard]] Result<> compute(std::span<const uint8_t, 16> tweak, const uint8_t *page,
 				       std::span<uint8_t, kPageTagSize> out);
