@@ -250,13 +250,14 @@ X86_TARGET inline __m128i multiply(__m128i a, __m128i b)
 	return reduce(_mm_xor_si128(hi, _mm_srli_si128(mid, 8)), _mm_xor_si128(lo, _mm_slli_si128(mid, 8)));
 }
 
-// x = (x + d1) H^8 + d2 H^7 + ... + d8 H for the next 128 bytes at p: four 256-bit registers
-// of two blocks each, all products summed unreduced, one reduction.
-X86_TARGET inline __m128i ghash8(__m128i x, const uint8_t *p, const uint8_t (&hpow)[4][32])
+// x = (x + d1) H^16 + d2 H^15 + ... + d16 H for the next 256 bytes at p: eight 256-bit
+// registers of two blocks each, all products summed unreduced, one reduction. Only the first
+// register waits for the previous reduction.
+X86_TARGET inline __m128i ghash16(__m128i x, const uint8_t *p, const uint8_t (&hpow)[8][32])
 {
 	__m256i lo = _mm256_setzero_si256(), mid = lo, hi = lo;
-#pragma GCC unroll 4
-	for (int i = 0; i < 4; i++) {
+#pragma GCC unroll 8
+	for (int i = 7; i >= 0; i--) {
 		__m256i d = reverse_bytes(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(p + 32 * i)));
 		if (i == 0)
 			d = _mm256_xor_si256(d, _mm256_set_m128i(_mm_setzero_si128(), x));
@@ -285,13 +286,13 @@ X86_TARGET GmacVpclmul::GmacVpclmul(const uint8_t key[32])
 	expand_key(key, enc_, nullptr);
 	__m128i h = reverse_bytes(encrypt_block(enc_, _mm_setzero_si128()));
 	_mm_store_si128(reinterpret_cast<__m128i *>(h_), h);
-	__m128i pow[9];
+	__m128i pow[17];
 	pow[1] = h;
-	for (int i = 2; i <= 8; i++)
+	for (int i = 2; i <= 16; i++)
 		pow[i] = multiply(pow[i - 1], h);
-	for (int i = 0; i < 4; i++) { // register i holds (H^(8-2i), H^(7-2i))
-		_mm_store_si128(reinterpret_cast<__m128i *>(hpow_[i]), pow[8 - 2 * i]);
-		_mm_store_si128(reinterpret_cast<__m128i *>(hpow_[i] + 16), pow[7 - 2 * i]);
+	for (int i = 0; i < 8; i++) { // register i holds (H^(16-2i), H^(15-2i))
+		_mm_store_si128(reinterpret_cast<__m128i *>(hpow_[i]), pow[16 - 2 * i]);
+		_mm_store_si128(reinterpret_cast<__m128i *>(hpow_[i] + 16), pow[15 - 2 * i]);
 	}
 	explicit_bzero(pow, sizeof(pow));
 }
@@ -307,8 +308,8 @@ X86_TARGET void GmacVpclmul::tag(const uint8_t nonce[12], const uint8_t *data, s
 {
 	__m128i h = _mm_load_si128(reinterpret_cast<const __m128i *>(h_));
 	__m128i x = _mm_setzero_si128();
-	for (size_t i = 0; i + 128 <= len; i += 128)
-		x = ghash8(x, data + i, hpow_);
+	for (size_t i = 0; i + 256 <= len; i += 256)
+		x = ghash16(x, data + i, hpow_);
 	uint8_t block[16];
 	// The lengths block: the data's length in bits (big-endian), then the (empty) ciphertext's.
 	uint64_t bits = uint64_t(len) * 8;

@@ -52,12 +52,12 @@ public:
 	GmacVpclmul(const GmacVpclmul &) = delete;
 	GmacVpclmul &operator=(const GmacVpclmul &) = delete;
 
-	// The tag of len bytes of data (a multiple of 128: pages) under a 12-byte nonce.
+	// The tag of len bytes of data (a multiple of 256: pages) under a 12-byte nonce.
 	void tag(const uint8_t nonce[12], const uint8_t *data, size_t len, uint8_t out[16]) const;
 
 private:
 	AesRoundKeys enc_;
-	alignas(32) uint8_t hpow_[4][32]; // (H^8, H^7), (H^6, H^5), (H^4, H^3), (H^2, H^1), byte-reflected
+	alignas(32) uint8_t hpow_[8][32]; // (H^16, H^15), (H^14, H^13), ..., (H^2, H^1), byte-reflected
 	alignas(16) uint8_t h_[16];       // H, byte-reflected
 };
 

@@ -37,6 +37,9 @@ public:
 						PageCipherImpl impl = PageCipherImpl::Fastest);
 	[[nodiscard]] Result<> encrypt(std::span<const uint8_t, 16> tweak, std::span<uint8_t> data);
 	[[nodiscard]] Result<> decrypt(std::span<const uint8_t, 16> tweak, std::span<uint8_t> data);
+	// Out of place: in and out are the same size.
+	[[nodiscard]] Result<> decrypt(std::span<const uint8_t, 16> tweak, std::span<const uint8_t> in,
+				       std::span<uint8_t> out);
 
 	Xts(Xts &&) noexcept;
 	Xts &operator=(Xts &&) noexcept;
@@ -57,10 +60,15 @@ public:
 	// (tags.size() == pages.size() / kPageSize * kPageTagSize).
 	[[nodiscard]] Result<> seal(uint32_t pages_id, uint64_t first_page, std::span<uint8_t> pages,
 				    std::span<uint8_t> tags);
-	// Verifies every page's tag, then decrypts in place. On a bad tag nothing is decrypted and
-	// the error (EBADMSG) names the page index.
+	// Verifies the pages' tags and decrypts them in place, eight pages at a time (so they are
+	// decrypted while in cache). On a bad tag the error (EBADMSG) names the page index, and
+	// neither that page nor any in its group of eight or after it has been decrypted.
 	[[nodiscard]] Result<> open(uint32_t pages_id, uint64_t first_page, std::span<uint8_t> pages,
 				    std::span<const uint8_t> tags);
+	// The same from sealed into out (the same size): restore reads the sealed pages into a small
+	// buffer that stays in cache and decrypts them straight into the restored memory.
+	[[nodiscard]] Result<> open(uint32_t pages_id, uint64_t first_page, std::span<const uint8_t> sealed,
+				    std::span<const uint8_t> tags, std::span<uint8_t> out);
 
 	PageCipher(PageCipher &&) noexcept;
 	PageCipher &operator=(PageCipher &&) noexcept;

@@ -1,6 +1,7 @@
 // PageCipher: XTS per page with (page index, pages id) tweaks, and a tag per page.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -92,6 +93,32 @@ TEST_CASE("Pages round-trip in batches", "[pages]")
 				.has_value());
 	}
 	CHECK(pages == plain);
+}
+
+TEST_CASE("Pages open from one buffer into another, with both implementations", "[pages]")
+{
+	for (PageCipherImpl impl : {PageCipherImpl::Fastest, PageCipherImpl::Gnutls}) {
+		auto made = PageCipher::create(keyring(), impl);
+		REQUIRE(made.has_value());
+		PageCipher &pc = *made;
+		const Bytes plain = make_pages(20);
+		SealedPages s = seal(pc, 4, 7, plain);
+		Bytes out(plain.size(), 0xee);
+		REQUIRE(pc.open(4, 7, std::span<const uint8_t>(s.pages), s.tags, std::span<uint8_t>(out)).has_value());
+		CHECK(out == plain);
+
+		// A bad page: the error names it, its group of eight and those after are not written.
+		Bytes bad = s.pages;
+		bad[11 * kPageSize + 5] ^= 0x10;
+		std::fill(out.begin(), out.end(), 0xee);
+		auto r = pc.open(4, 7, std::span<const uint8_t>(bad), s.tags, std::span<uint8_t>(out));
+		REQUIRE_FALSE(r.has_value());
+		CHECK(r.error().message() == "page 18 of pages-4.img: bad tag");
+		CHECK(Bytes(out.begin(), out.begin() + 8 * kPageSize) == Bytes(plain.begin(), plain.begin() + 8 * kPageSize));
+		CHECK(std::all_of(out.begin() + 8 * kPageSize, out.end(), [](uint8_t b) { return b == 0xee; }));
+		CHECK_FALSE(pc.open(4, 7, std::span<const uint8_t>(s.pages), s.tags, std::span<uint8_t>(out).first(kPageSize))
+				    .has_value());
+	}
 }
 
 TEST_CASE("Equal pages encrypt differently at other indices and in other images", "[pages]")
