@@ -164,17 +164,34 @@ Result<> PagesReader::read(uint64_t first, std::span<uint8_t> dst)
 	uint64_t n = dst.size() / kPageSize;
 	if (first > npages_ || n > npages_ - first)
 		return fail(EINVAL, "{}: pages {}..{} beyond its {} pages", name_, first, first + n, npages_);
-	// In chunks small enough to stay in cache between reading, verifying and decrypting.
-	constexpr uint64_t kChunk = 128;
+	if (cipher_)
+		return read_sealed(first, dst);
+	size_t got = TRY_CTX(xio::pread_full(fd_.borrow(), std::as_writable_bytes(dst), off_t(first * kPageSize)), "{}",
+			     name_);
+	if (got != dst.size())
+		return fail(EIO, "{}: short read at page {}", name_, first + got / kPageSize);
+	return {};
+}
+
+// Sealed pages go through a small buffer that stays in cache: read, verified, and decrypted
+// from there straight into dst. So dst is written once, and what is verified is what is
+// decrypted (the buffer is ours; the file may change under a mapping).
+Result<> PagesReader::read_sealed(uint64_t first, std::span<uint8_t> dst)
+{
+	constexpr uint64_t kChunk = 16;
+	if (bounce_.empty())
+		bounce_.resize(kChunk * kPageSize);
+	uint64_t n = dst.size() / kPageSize;
 	for (uint64_t done = 0; done < n;) {
 		uint64_t page = first + done, cnt = std::min(kChunk, n - done);
-		std::span<uint8_t> part = dst.subspan(done * kPageSize, cnt * kPageSize);
-		size_t got = TRY_CTX(xio::pread_full(fd_.borrow(), std::as_writable_bytes(part), off_t(page * kPageSize)),
+		std::span<uint8_t> sealed(bounce_.data(), cnt * kPageSize);
+		size_t got = TRY_CTX(xio::pread_full(fd_.borrow(), std::as_writable_bytes(sealed), off_t(page * kPageSize)),
 				     "{}", name_);
-		if (got != part.size())
+		if (got != sealed.size())
 			return fail(EIO, "{}: short read at page {}", name_, page);
-		if (cipher_) // its errors name the page and the image
-			TRY(cipher_->open(id_, page, part, {tags_->data() + page * crypto::kPageTagSize, cnt * crypto::kPageTagSize}));
+		// Its errors name the page and the image.
+		TRY(cipher_->open(id_, page, sealed, {tags_->data() + page * crypto::kPageTagSize, cnt * crypto::kPageTagSize},
+				  dst.subspan(done * kPageSize, cnt * kPageSize)));
 		done += cnt;
 	}
 	return {};

@@ -150,15 +150,10 @@ Result<MemRestore> MemRestore::premap(const TaskImages &task, const FileTable &f
 
 namespace {
 
-// A run of pages to read, already split at VMA boundaries.
-struct Piece {
-	uint8_t *dst;
-	uint64_t index, pages; // in the pages image
-};
-
-Result<std::vector<Piece>> pieces_of(const TaskImages &task, const std::vector<PremappedVma> &vmas)
+// The runs of pages to read, split at VMA boundaries.
+Result<std::vector<PageRead>> pieces_of(const TaskImages &task, const std::vector<PremappedVma> &vmas)
 {
-	std::vector<Piece> out;
+	std::vector<PageRead> out;
 	uint64_t index = 0;
 	for (const PageRun &run : task.pagemap) {
 		uint64_t addr = run.vaddr, end = run.vaddr + run.nr_pages * kPage;
@@ -181,10 +176,10 @@ Result<std::vector<Piece>> pieces_of(const TaskImages &task, const std::vector<P
 // (MADV_POPULATE_WRITE), reading it and decrypting it while the chunk is in cache.
 constexpr uint64_t kChunkPages = 512;
 
-std::vector<Piece> chunks_of(const std::vector<Piece> &pieces)
+std::vector<PageRead> chunks_of(const std::vector<PageRead> &pieces)
 {
-	std::vector<Piece> out;
-	for (const Piece &p : pieces)
+	std::vector<PageRead> out;
+	for (const PageRead &p : pieces)
 		for (uint64_t off = 0; off < p.pages; off += kChunkPages)
 			out.push_back({p.dst + off * kPage, p.index + off, std::min(kChunkPages, p.pages - off)});
 	return out;
@@ -192,13 +187,13 @@ std::vector<Piece> chunks_of(const std::vector<Piece> &pieces)
 
 class ChunkReader {
 public:
-	explicit ChunkReader(const std::vector<Piece> &chunks) : chunks_(chunks) {}
+	explicit ChunkReader(const std::vector<PageRead> &chunks) : chunks_(chunks) {}
 
 	// Runs in each thread with its own reader, until the chunks run out or a thread fails.
 	void run(PagesReader &pages)
 	{
 		for (size_t i = next_++; i < chunks_.size() && !failed_; i = next_++) {
-			const Piece &c = chunks_[i];
+			const PageRead &c = chunks_[i];
 			madvise(c.dst, c.pages * kPage, MADV_POPULATE_WRITE); // a failure only costs speed
 			auto r = pages.read(c.index, {c.dst, c.pages * kPage});
 			if (!r) {
@@ -216,7 +211,7 @@ public:
 	}
 
 private:
-	const std::vector<Piece> &chunks_;
+	const std::vector<PageRead> &chunks_;
 	std::atomic<size_t> next_{0};
 	std::atomic<bool> failed_{false};
 	std::mutex mu_;
@@ -225,11 +220,11 @@ private:
 
 } // namespace
 
-Result<> MemRestore::fill(const TaskImages &task, PagesReader &pages)
+Result<uint64_t> read_page_runs(const std::vector<PageRead> &runs, PagesReader &pages)
 {
-	std::vector<Piece> chunks = chunks_of(TRY(pieces_of(task, vmas_)));
+	std::vector<PageRead> chunks = chunks_of(runs);
 	uint64_t total = 0;
-	for (const Piece &c : chunks)
+	for (const PageRead &c : chunks)
 		total += c.pages;
 	ChunkReader reader(chunks);
 	if (total <= 2 * kChunkPages) { // a small task: a second thread costs more than it saves
@@ -241,6 +236,12 @@ Result<> MemRestore::fill(const TaskImages &task, PagesReader &pages)
 		helper.join();
 	}
 	TRY(reader.result());
+	return total;
+}
+
+Result<> MemRestore::fill(const TaskImages &task, PagesReader &pages)
+{
+	uint64_t total = TRY(read_page_runs(TRY(pieces_of(task, vmas_)), pages));
 	for (const PageRun &g : task.guards) {
 		auto it = std::upper_bound(vmas_.begin(), vmas_.end(), g.vaddr,
 					   [](uint64_t a, const PremappedVma &pv) { return a < pv.vma->end; });

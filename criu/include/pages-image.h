@@ -105,6 +105,7 @@ private:
 	friend class ImageDir;
 	PagesReader(uint32_t id, std::string name, UniqueFd fd, uint64_t npages);
 	[[nodiscard]] Result<> load_tags(ImageReader &tags);
+	[[nodiscard]] Result<> read_sealed(uint64_t first, std::span<uint8_t> dst);
 
 	uint32_t id_;
 	std::string name_;
@@ -113,6 +114,7 @@ private:
 	const crypto::Keyring *keyring_ = nullptr; // null when plain
 	std::unique_ptr<crypto::PageCipher> cipher_;
 	std::shared_ptr<const Bytes> tags_; // kPageTagSize per page, dense
+	Bytes bounce_;                       // sealed pages on their way in (ciphertext only)
 };
 
 } // namespace criu

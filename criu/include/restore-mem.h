@@ -20,6 +20,17 @@ struct PremappedVma {
 	uint64_t slot = 0; // where it sits until the restorer moves it
 };
 
+// Pages [index, index + pages) of a pages image, to be read to dst.
+struct PageRead {
+	uint8_t *dst;
+	uint64_t index, pages;
+};
+
+// Reads the runs into fresh anonymous memory (decrypting when the image is sealed): cut into
+// 2 MiB chunks that two threads take in turn (one thread for up to two chunks), each faulting
+// its chunk in (MADV_POPULATE_WRITE) before reading it. The benchmark bench-memdump times it.
+[[nodiscard]] Result<uint64_t> read_page_runs(const std::vector<PageRead> &runs, PagesReader &pages);
+
 class MemRestore {
 public:
 	// Reserves [bootstrap | premapped VMAs] in a hole of the task's layout and maps each VMA
