@@ -334,6 +334,7 @@ Result<int> restore(const Options &opts)
 	FileTable files = TRY(FileTable::load(dir));
 	std::vector<TaskPlan> tasks = TRY(plan_tasks(dir, tree));
 	TRY(verify_sealed_images(dir)); // the rest: every image is authenticated before a task exists
+	TRY(load_page_tags(dir, tasks));
 	std::vector<PgrpHelper> helpers = TRY(plan_pgrp_helpers(tasks, opts));
 	TRY(check_free(tasks, helpers));
 	TRY(check_shared_ids(tasks));

@@ -129,8 +129,17 @@ Result<PagesReader> ImageDir::open_pages(uint32_t pages_id)
 	if (keyring_) {
 		r.keyring_ = keyring_.get();
 		r.cipher_ = std::make_unique<crypto::PageCipher>(TRY(crypto::PageCipher::create(*keyring_)));
-		auto tags = TRY_CTX(open_image(img::Kind::PageTags, pages_id), "tags of {}", name);
-		TRY(r.load_tags(tags));
+		auto known = page_tags_.find(pages_id);
+		if (known != page_tags_.end()) {
+			r.tags_ = known->second;
+		} else {
+			auto tags = TRY_CTX(open_image(img::Kind::PageTags, pages_id), "tags of {}", name);
+			TRY(r.load_tags(tags));
+			page_tags_.emplace(pages_id, r.tags_);
+		}
+		if (r.tags_->size() != r.npages_ * crypto::kPageTagSize)
+			return fail(EBADMSG, "{} holds {} pages but has tags for {}", name, r.npages_,
+				    r.tags_->size() / crypto::kPageTagSize);
 	}
 	return r;
 }

@@ -98,6 +98,16 @@ Result<> verify_sealed_images(ImageDir &dir)
 	return {};
 }
 
+Result<> load_page_tags(ImageDir &dir, const std::vector<TaskPlan> &tasks)
+{
+	if (!dir.sealed())
+		return {};
+	for (const TaskPlan &t : tasks)
+		if (!t.images.zombie)
+			TRY_CTX(dir.open_pages(t.images.pages_id), "task {}", t.images.pid);
+	return {};
+}
+
 namespace {
 
 // A zombie's core: the task core only, task_state TASK_DEAD (see dump_zombie_core). True if pe is one.

@@ -42,13 +42,25 @@ bool use_x86(PageCipherImpl impl)
 	return impl == PageCipherImpl::Fastest && have;
 }
 
+// Data units are whole 16-byte blocks (pages are): no ciphertext stealing.
+Result<> check_unit(size_t bytes)
+{
+	if (bytes < 16)
+		return fail(EINVAL, "XTS data unit of {} bytes is shorter than a block", bytes);
+	if (bytes % 16)
+		return fail(EINVAL, "XTS data unit of {} bytes is not whole 16-byte blocks", bytes);
+	return {};
+}
+
 } // namespace
 
 const char *fastest_page_cipher() { return use_x86(PageCipherImpl::Fastest) ? "VAES/VPCLMULQDQ" : "GnuTLS"; }
 
+// One of the two: GnuTLS's handle, or this project's VAES code. Restore makes a cipher in every
+// task it forks, so where VAES serves, GnuTLS is not touched there at all.
 struct Xts::Impl {
 	ScopedCipher h;
-	std::unique_ptr<x86::XtsVaes> x86; // whole blocks, where the CPU has VAES
+	std::unique_ptr<x86::XtsVaes> x86;
 };
 
 Xts::Xts(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -61,20 +73,21 @@ Result<Xts> Xts::create(std::span<const uint8_t, 64> key, PageCipherImpl impl_ki
 	if (gnutls_memcmp(key.data(), key.data() + 32, 32) == 0)
 		return fail(EINVAL, "XTS key has two equal halves");
 	auto impl = std::make_unique<Impl>();
+	if (use_x86(impl_kind)) {
+		impl->x86 = std::make_unique<x86::XtsVaes>(key.data());
+		return Xts(std::move(impl));
+	}
 	gnutls_datum_t k = datum(key.data(), key.size());
 	int ret = gnutls_cipher_init(impl->h.out(), GNUTLS_CIPHER_AES_256_XTS, &k, nullptr);
 	if (ret < 0)
 		return fail_gnutls(ret, EINVAL, "AES-256-XTS setup");
-	if (use_x86(impl_kind))
-		impl->x86 = std::make_unique<x86::XtsVaes>(key.data());
 	return Xts(std::move(impl));
 }
 
 Result<> Xts::encrypt(std::span<const uint8_t, 16> tweak, std::span<uint8_t> data)
 {
-	if (data.size() < 16)
-		return fail(EINVAL, "XTS data unit of {} bytes is shorter than a block", data.size());
-	if (impl_->x86 && data.size() % 16 == 0) {
+	TRY(check_unit(data.size()));
+	if (impl_->x86) {
 		impl_->x86->encrypt(tweak.data(), data.data(), data.data(), data.size());
 		return {};
 	}
@@ -94,9 +107,8 @@ Result<> Xts::decrypt(std::span<const uint8_t, 16> tweak, std::span<const uint8_
 {
 	if (in.size() != out.size())
 		return fail(EINVAL, "XTS decryption of {} bytes into {}", in.size(), out.size());
-	if (in.size() < 16)
-		return fail(EINVAL, "XTS data unit of {} bytes is shorter than a block", in.size());
-	if (impl_->x86 && in.size() % 16 == 0) {
+	TRY(check_unit(in.size()));
+	if (impl_->x86) {
 		impl_->x86->decrypt(tweak.data(), in.data(), out.data(), in.size());
 		return {};
 	}
@@ -109,7 +121,7 @@ Result<> Xts::decrypt(std::span<const uint8_t, 16> tweak, std::span<const uint8_
 	return {};
 }
 
-struct PageTag::Impl {
+struct PageTag::Impl { // one of the two, as Xts::Impl
 	ScopedAead gcm; // used with an empty plaintext: GMAC
 	std::unique_ptr<x86::GmacVpclmul> x86;
 };
@@ -122,12 +134,14 @@ PageTag::~PageTag() = default;
 Result<PageTag> PageTag::create(std::span<const uint8_t, kPageTagKeySize> key, PageCipherImpl impl_kind)
 {
 	auto impl = std::make_unique<Impl>();
+	if (use_x86(impl_kind)) {
+		impl->x86 = std::make_unique<x86::GmacVpclmul>(key.data());
+		return PageTag(std::move(impl));
+	}
 	gnutls_datum_t k = datum(key.data(), key.size());
 	int ret = gnutls_aead_cipher_init(impl->gcm.out(), GNUTLS_CIPHER_AES_256_GCM, &k);
 	if (ret < 0)
 		return fail_gnutls(ret, EINVAL, "AES-256-GMAC setup");
-	if (use_x86(impl_kind))
-		impl->x86 = std::make_unique<x86::GmacVpclmul>(key.data());
 	return PageTag(std::move(impl));
 }
 

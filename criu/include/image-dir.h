@@ -2,6 +2,7 @@
 // checkpoint's keys when the directory is sealed (cipher.img present).
 #pragma once
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <span>
@@ -46,6 +47,8 @@ public:
 	[[nodiscard]] Result<ImageReader> open_image_file(const std::string &name);
 
 	[[nodiscard]] Result<PagesWriter> create_pages(uint32_t pages_id);
+	// A reader of pages-<id>.img. Sealed, its tags are read and authenticated the first time;
+	// later readers (and tasks forked since) share them.
 	[[nodiscard]] Result<PagesReader> open_pages(uint32_t pages_id);
 
 	ImageDir(ImageDir &&) noexcept;
@@ -61,6 +64,7 @@ private:
 	UniqueFd dir_;
 	std::unique_ptr<crypto::Keyring> keyring_;
 	std::shared_ptr<std::set<std::string>> read_to_end_ = std::make_shared<std::set<std::string>>();
+	std::map<uint32_t, std::shared_ptr<const Bytes>> page_tags_; // by pages id, once read
 };
 
 // cipher.img's name, for tools that look for it.

@@ -63,6 +63,9 @@ struct TreeImages {
 // In a sealed directory, authenticates every image restore has not already read to its end
 // (stats-dump, ...), so that any change to any image file refuses the restore.
 [[nodiscard]] Result<> verify_sealed_images(ImageDir &dir);
+// Sealed: reads and authenticates every task's page tags, once, in criu before it forks the
+// tree; each task then only opens its pages image (ImageDir::open_pages shares the tags).
+[[nodiscard]] Result<> load_page_tags(ImageDir &dir, const std::vector<TaskPlan> &tasks);
 
 } // namespace criu
 

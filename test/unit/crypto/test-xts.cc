@@ -146,7 +146,7 @@ TEST_CASE("XTS decrypts each vector's ciphertext independently of earlier calls"
 	}
 }
 
-TEST_CASE("XTS refuses a key with equal halves and data shorter than a block", "[xts]")
+TEST_CASE("XTS refuses a key with equal halves, data shorter than a block or not whole blocks", "[xts]")
 {
 	std::vector<uint8_t> key(64, 0x42);
 	CHECK_FALSE(Xts::create(std::span<const uint8_t, 64>(key.data(), 64)).has_value());
@@ -157,4 +157,11 @@ TEST_CASE("XTS refuses a key with equal halves and data shorter than a block", "
 	REQUIRE_FALSE(r.has_value());
 	CHECK(r.error().code() == EINVAL);
 	CHECK_FALSE(xts.decrypt(tweak_of(1), shortd).has_value());
+	for (size_t n : {size_t(17), size_t(4095)}) {
+		std::vector<uint8_t> partial(n);
+		auto e = xts.encrypt(tweak_of(1), partial);
+		REQUIRE_FALSE(e.has_value());
+		CHECK(e.error().code() == EINVAL);
+		CHECK_FALSE(xts.decrypt(tweak_of(1), partial).has_value());
+	}
 }
