@@ -11,6 +11,7 @@
 #include "aes-x86.h"
 #include "crypto/page-cipher.h"
 #include "page-tag.h"
+#include "pki.h"
 
 using namespace criu::crypto;
 
@@ -130,4 +131,32 @@ TEST_CASE("GMAC with VPCLMULQDQ equals GnuTLS's page tags", "[aes-x86]")
 			REQUIRE(a != b);
 		}
 	}
+}
+
+TEST_CASE("PageCipher in one pass with VAES seals and opens as GnuTLS does", "[aes-x86]")
+{
+	if (skip_without_vaes())
+		return;
+	Keyring kr = test::create_keyring({"a"});
+	auto fast = PageCipher::create(kr, PageCipherImpl::Fastest);
+	auto ref = PageCipher::create(kr, PageCipherImpl::Gnutls);
+	REQUIRE(fast.has_value());
+	REQUIRE(ref.has_value());
+	const size_t n = 37;
+	auto plain = random_bytes(n * kPageSize);
+	auto a = plain, b = plain;
+	std::vector<uint8_t> ta(n * kPageTagSize), tb(n * kPageTagSize);
+	REQUIRE(fast->seal(9, 1000, a, ta).has_value());
+	REQUIRE(ref->seal(9, 1000, b, tb).has_value());
+	REQUIRE(a == b);
+	REQUIRE(ta == tb);
+	// Each opens what the other sealed, in place and out of place.
+	auto c = a;
+	REQUIRE(ref->open(9, 1000, c, ta).has_value());
+	CHECK(c == plain);
+	std::vector<uint8_t> out(a.size());
+	REQUIRE(fast->open(9, 1000, std::span<const uint8_t>(b), tb, std::span<uint8_t>(out)).has_value());
+	CHECK(out == plain);
+	REQUIRE(fast->open(9, 1000, b, tb).has_value());
+	CHECK(b == plain);
 }
