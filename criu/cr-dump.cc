@@ -24,6 +24,7 @@
 #include "fs.pb-c.h"
 #include "inventory.pb-c.h"
 #include "mem-queue.h"
+#include "pstree.h"
 #include "pstree.pb-c.h"
 #include "stats.pb-c.h"
 
@@ -285,56 +286,52 @@ Result<> check_shared(const SeizedTree &t)
 	return {};
 }
 
-// Task pid is in a group or session (id) whose leader is not in the tree: it must be dead, its
-// id free, and the task alive (restore rebuilds it with a helper, see pstree.h).
-Result<> check_dead_leader(pid_t pid, const ProcStat &st, pid_t id, const char *what)
+// Task pid is in a group or session (id) whose leader is not in the tree: it must be dead and
+// its id free (restore rebuilds it with a helper, see pstree.h).
+Result<> check_dead_leader(pid_t pid, pid_t id, const char *what)
 {
 	if (kill(id, 0) == 0 || errno != ESRCH)
 		return fail(EOPNOTSUPP, "task {} is in {} {}, whose leader is alive outside the tree: not "
 			    "supported", pid, what, id);
-	if (st.state == 'Z')
-		return fail(EOPNOTSUPP, "zombie {} is in {} {}, whose leader is dead: not supported yet", pid, what, id);
 	pr_info("task {} is in {} {}, whose leader is dead: restore adds a helper", pid, what, id);
 	return {};
 }
 
-// A session whose leader has died: its members whose parent is outside it were reparented to
-// that parent, a child subreaper; restore's helper forks them, so they must have one parent.
-Result<> check_dead_session(pid_t pid, pid_t ppid, const ProcStat &st, std::map<pid_t, pid_t> &sessions)
+// The tree as pstree.img will list it: the live tasks (root first), then the zombies.
+Result<std::vector<PstreeItem>> pstree_items(const SeizedTree &t)
 {
-	TRY(check_dead_leader(pid, st, st.sid, "session"));
-	if (TRY_CTX(parse_stat(ppid), "task {}", ppid).sid == st.sid)
-		return {};
-	auto [it, added] = sessions.emplace(st.sid, ppid);
-	if (it->second != ppid)
-		return fail(EOPNOTSUPP, "session {} has children of tasks {} and {}: not supported yet", st.sid,
-			    it->second, ppid);
-	return {};
+	std::vector<PstreeItem> items;
+	for (const compel::SeizedProcess &p : t.tasks) {
+		ProcStat st = TRY_CTX(parse_stat(p.pid()), "task {}", p.pid());
+		items.push_back(PstreeItem{p.pid(), t.parents.at(p.pid()), st.pgid, st.sid, false, true});
+	}
+	for (const auto &[pid, st] : t.zombies)
+		items.push_back(PstreeItem{pid, t.parents.at(pid), st.pgid, st.sid, true, false});
+	return items;
 }
 
 // Every task's process group has its leader in the tree (a live task or a zombie), or is the
 // shell's (the root's group, under --shell-job), or has lost its leader, whose id nobody uses
-// any more: restore rebuilds that group with a helper task (see pstree.h). A group whose leader
-// lives outside the tree is refused: restore could not take its id. Sessions alike, but the
-// root's session may be any (restore_session checks it).
+// any more: restore rebuilds that group with a helper task (see pstree.h), and the helpers
+// restore would plan must be possible. A group whose leader lives outside the tree is refused:
+// restore could not take its id. Sessions alike, but the root's session may be any
+// (restore_session checks it).
 Result<> check_groups(const SeizedTree &t, const Options &opts)
 {
-	pid_t root = t.tasks.front().pid();
-	ProcStat rst = TRY_CTX(parse_stat(root), "task {}", root);
-	pid_t shell = rst.pgid;
-	if (!t.parents.count(shell) && !opts.shell_job)
+	std::vector<PstreeItem> items = TRY(pstree_items(t));
+	const PstreeItem &root = items.front();
+	if (!t.parents.count(root.pgid) && !opts.shell_job)
 		return fail(EOPNOTSUPP, "task {} is in process group {}, whose leader is not in the tree: not "
-			    "supported yet (--shell-job if it is the shell's)", root, shell);
-	std::map<pid_t, pid_t> sessions; // a session whose leader has died -> the subreaper of its members
-	for (const auto &[pid, ppid] : t.parents) {
-		ProcStat st = TRY_CTX(parse_stat(pid), "task {}", pid);
-		bool dead_session = !t.parents.count(st.sid) && st.sid != rst.sid;
+			    "supported yet (--shell-job if it is the shell's)", root.pid, root.pgid);
+	for (const PstreeItem &it : items) {
+		bool dead_session = !t.parents.count(it.sid) && it.sid != root.sid;
 		if (dead_session)
-			TRY(check_dead_session(pid, ppid, st, sessions));
-		if (t.parents.count(st.pgid) || st.pgid == shell || (dead_session && st.pgid == st.sid))
+			TRY(check_dead_leader(it.pid, it.sid, "session"));
+		if (t.parents.count(it.pgid) || it.pgid == root.pgid || (dead_session && it.pgid == it.sid))
 			continue; // the last: the session's helper leads it
-		TRY(check_dead_leader(pid, st, st.pgid, "process group"));
+		TRY(check_dead_leader(it.pid, it.pgid, "process group"));
 	}
+	TRY(plan_pgrp_helpers(items, opts));
 	return {};
 }
 

@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <map>
 #include <set>
@@ -390,9 +391,13 @@ std::map<uint32_t, int> inherited_files(const RestoreContext &ctx, const TaskPla
 // Forks every child of tasks[index] with its PID; each becomes its task.
 // A zombie comes back by ending as it did: its name, session and group, then its exit status
 // or death by its signal (without a core file, which the first death may have left).
+// A group whose leader has died exists by now (pstree.h): its helper was forked first.
 [[noreturn]] void become_zombie(const RestoreContext &ctx, const TaskImages &task)
 {
 	must(restore_session(ctx.opts, task));
+	if (getpgrp() != task.pgid &&
+	    std::ranges::any_of(ctx.helpers, [&](const PgrpHelper &h) { return h.pid == task.pgid; }))
+		die(Error(EPERM, fmt::format("zombie {} can't join process group {}", task.pid, task.pgid)));
 	prctl(PR_SET_NAME, task.tc().comm);
 	int status = task.exit_status();
 	if (WIFEXITED(status))
@@ -410,12 +415,13 @@ std::map<uint32_t, int> inherited_files(const RestoreContext &ctx, const TaskPla
 }
 
 // Once the zombie children are dead (criu, their tracer, has seen them end first), the SIGCHLD
-// they sent this task is taken back: the task had received it before the checkpoint.
+// they sent this task is taken back: the task had received it before the checkpoint. A session
+// helper comes before the zombies it forked: they are this task's children once it has ended.
 void await_zombies(const std::vector<pid_t> &zombies)
 {
 	for (pid_t pid : zombies) {
 		siginfo_t si{};
-		if (waitid(P_PID, id_t(pid), &si, WEXITED | WNOWAIT) < 0)
+		if (waitid(P_PID, id_t(pid), &si, WEXITED | WNOWAIT | __WALL) < 0)
 			die(Error(errno, fmt::format("zombie {} did not end", pid)));
 	}
 	sigset_t chld;
@@ -435,31 +441,56 @@ void await_zombies(const std::vector<pid_t> &zombies)
 	if (setsid() < 0)
 		die(Error(errno, fmt::format("helper {}: can't make a session", h.pid)));
 	const TaskPlan &plan = ctx.tasks[index];
+	std::vector<pid_t> zombies;
 	for (size_t i = index + 1; i < ctx.tasks.size(); i++) {
 		const TaskImages &child = ctx.tasks[i].images;
 		if (child.ppid != plan.images.pid || child.sid != h.pid)
 			continue;
-		if (must(clone_with_pid(child.pid, false)) == 0)
+		pid_t pid = must(clone_with_pid(child.pid, false));
+		if (pid == 0 && child.zombie)
+			become_zombie(ctx, child);
+		if (pid == 0)
 			become_task(ctx, i, own, &plan); // reparented to tasks[index], a subreaper, when we exit
+		if (child.zombie)
+			zombies.push_back(pid);
 	}
+	await_zombies(zombies); // seen by criu: reparented as zombies, they signal tasks[index]
 	_exit(0);
+}
+
+// The zombies a session helper h forks (children of tasks[index] in h's session).
+bool forks_zombies(const RestoreContext &ctx, size_t index, const PgrpHelper &h)
+{
+	for (size_t i = index + 1; i < ctx.tasks.size(); i++) {
+		const TaskImages &t = ctx.tasks[i].images;
+		if (t.ppid == ctx.tasks[index].images.pid && t.sid == h.pid && t.zombie)
+			return true;
+	}
+	return false;
 }
 
 void fork_children(const RestoreContext &ctx, size_t index, OwnFds own)
 {
 	const TaskPlan &plan = ctx.tasks[index];
 	std::set<pid_t> sessions; // led by a helper: it forks this task's children in them
+	std::vector<pid_t> zombies;
 	for (const PgrpHelper &h : ctx.helpers) {
 		if (h.parent != plan.images.pid)
 			continue;
-		if (must(clone_helper(h)) == 0)
+		pid_t pid = must(clone_helper(h));
+		if (pid == 0)
 			become_helper(ctx, index, own, h);
+		if (!h.session && setpgid(pid, pid) < 0 && getpgid(pid) != pid) // the group exists now
+			die(Error(errno, fmt::format("task {}: can't make helper {} a group leader", plan.images.pid, pid)));
 		if (h.session)
 			sessions.insert(h.pid);
+		if (h.session && forks_zombies(ctx, index, h))
+			zombies.push_back(pid);
 	}
-	std::vector<pid_t> zombies;
 	for (size_t i = index + 1; i < ctx.tasks.size(); i++) {
 		const TaskImages &child = ctx.tasks[i].images;
+		if (child.ppid == plan.images.pid && child.zombie && sessions.count(child.sid))
+			zombies.push_back(child.pid); // after its helper
 		if (child.ppid != plan.images.pid || sessions.count(child.sid))
 			continue;
 		pid_t pid = must(clone_with_pid(child.pid, false, shared_with_parent(ctx.tasks, i)));

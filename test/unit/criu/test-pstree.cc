@@ -76,11 +76,43 @@ TEST_CASE("the root's group outside the tree is criu's with --shell-job, refused
 	CHECK(h->empty());
 }
 
-TEST_CASE("a zombie in a group whose leader has died is refused")
+TEST_CASE("a group of zombies only gets a helper forked by their parent")
 {
 	auto h = helpers_of({{10, 0, 10, 10}, {12, 10, 11, 10, false, true}});
+	REQUIRE(h);
+	REQUIRE(h->size() == 1);
+	CHECK((*h)[0].pid == 11);
+	CHECK((*h)[0].parent == 10);
+}
+
+TEST_CASE("a group with zombies gets its helper from the nearest common ancestor of their parents")
+{
+	// 12 (live) and zombie 14 of 12, zombie 13 of 10, all in group 11.
+	auto h = helpers_of({{10, 0, 10, 10}, {12, 10, 11, 10}, {13, 10, 11, 10, false, true},
+			     {14, 12, 11, 10, false, true}});
+	REQUIRE(h);
+	REQUIRE(h->size() == 1);
+	CHECK((*h)[0].parent == 10);
+	auto below = helpers_of({{10, 0, 10, 10}, {12, 10, 11, 10}, {14, 12, 11, 10, false, true}});
+	REQUIRE(below);
+	CHECK((*below)[0].parent == 12);
+}
+
+TEST_CASE("zombies of a dead-leader group whose common ancestor is outside its session are refused")
+{
+	// Session 11 lost its leader; zombie 13, reparented to the subreaper 10, is in group 15 of
+	// session 11, whose leader died too.
+	auto h = helpers_of({{10, 0, 10, 10, true}, {12, 10, 11, 11}, {13, 10, 15, 11, false, true}});
 	REQUIRE(!h);
-	CHECK(h.error().describe().find("zombie 12") != std::string::npos);
+	CHECK(h.error().describe().find("zombie 13") != std::string::npos);
+}
+
+TEST_CASE("zombies in a session whose leader has died are forked by its helper")
+{
+	auto h = helpers_of({{10, 0, 10, 10, true}, {12, 10, 11, 11}, {13, 10, 11, 11, false, true}});
+	REQUIRE(h);
+	REQUIRE(h->size() == 1);
+	CHECK(((*h)[0].pid == 11 && (*h)[0].parent == 10 && (*h)[0].session));
 }
 
 TEST_CASE("a session whose leader has died gets a session helper forked by the subreaper")
