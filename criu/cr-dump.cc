@@ -331,7 +331,7 @@ Result<> check_groups(const SeizedTree &t, const Options &opts)
 			continue; // the last: the session's helper leads it
 		TRY(check_dead_leader(it.pid, it.pgid, "process group"));
 	}
-	TRY(plan_pgrp_helpers(items, opts));
+	TRY(plan_pstree(items, opts));
 	return {};
 }
 

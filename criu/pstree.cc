@@ -18,33 +18,57 @@ namespace criu {
 namespace {
 
 using ByPid = std::map<pid_t, const PstreeItem *>;
+using Helpers = std::map<pid_t, PgrpHelper>;
 
-// A session helper for each session whose leader has died, forked by the task outside the
-// session whose children are in it.
-Result<std::map<pid_t, PgrpHelper>> plan_session_helpers(const std::vector<PstreeItem> &tasks, const ByPid &by_pid)
+// A helper for each session whose leader has died, forked by the first child subreaper outside
+// the session (pstree order) with children in it.
+Result<Helpers> plan_session_helpers(const std::vector<PstreeItem> &tasks, const ByPid &by_pid)
 {
-	std::map<pid_t, PgrpHelper> helpers;
+	Helpers helpers;
 	const PstreeItem &root = tasks.front();
 	for (const PstreeItem &t : tasks) {
 		if (by_pid.count(t.sid) || t.sid == root.sid) // a task's, or criu's (restore_session)
 			continue;
-		auto pp = by_pid.find(t.ppid);
-		if (pp == by_pid.end())
-			return fail(EINVAL, "pstree.img: the parent {} of task {} is not in the tree", t.ppid, t.pid);
-		const PstreeItem &parent = *pp->second;
-		if (parent.sid == t.sid)
-			continue; // forked by its parent, inside the session
-		if (!parent.subreaper)
-			return fail(EINVAL, "task {} is in session {}, whose leader is dead, and its parent {} is "
-				    "not a child subreaper", t.pid, t.sid, parent.pid);
-		auto [it, added] = helpers.emplace(t.sid, PgrpHelper{t.sid, parent.pid, true});
-		if (it->second.parent != parent.pid)
-			return fail(EOPNOTSUPP, "session {} has children of tasks {} and {}: not supported yet",
-				    t.sid, it->second.parent, parent.pid);
-		if (added)
+		const PstreeItem &parent = *by_pid.at(t.ppid);
+		if (parent.sid == t.sid || !parent.subreaper)
+			continue; // forked by its parent, inside the session, or see plan_born_sessions
+		if (helpers.emplace(t.sid, PgrpHelper{t.sid, parent.pid, true}).second)
 			pr_info("Add a helper {} for restoring SID {} (forked by {})", t.sid, t.sid, parent.pid);
 	}
 	return helpers;
+}
+
+// A task in another session than its parent's, which it did not make (setsid), was forked in
+// it by the session's helper (its parent forks the helper), or by its parent, which has left
+// it since by setsid() (as CRIU's born_sid): that parent must be a session leader, forked in
+// the session the same way, and it forks its children in the session before its setsid().
+Result<std::map<pid_t, pid_t>> plan_born_sessions(const std::vector<PstreeItem> &tasks, const ByPid &by_pid,
+						   const Helpers &helpers)
+{
+	std::map<pid_t, pid_t> born;
+	const PstreeItem &root = tasks.front();
+	for (const PstreeItem &t : tasks) {
+		if (&t == &root || t.sid == t.pid)
+			continue;
+		pid_t sid = t.sid, child = t.pid;
+		const PstreeItem *p = by_pid.at(t.ppid);
+		while (p->sid != sid && !(helpers.count(sid) && helpers.at(sid).parent == p->pid)) {
+			if (p == &root || p->sid != p->pid)
+				return fail(EOPNOTSUPP, "task {} is in session {}, and its parent {} is neither in it, "
+					    "nor a child subreaper, nor a session leader that left it: not supported",
+					    child, sid, p->pid);
+			auto [it, added] = born.emplace(p->pid, sid);
+			if (it->second != sid)
+				return fail(EOPNOTSUPP, "task {} has children in sessions {} and {}, neither its own: "
+					    "not supported", p->pid, it->second, sid);
+			if (!added)
+				break; // its own parent is checked already
+			pr_info("{} was born with sid {}", p->pid, sid);
+			child = p->pid;
+			p = by_pid.at(p->ppid);
+		}
+	}
+	return born;
 }
 
 // pid and its ancestors in the tree, nearest first.
@@ -91,7 +115,7 @@ Result<pid_t> group_helper_parent(pid_t pgid, const std::vector<PstreeItem> &tas
 
 } // namespace
 
-Result<std::vector<PgrpHelper>> plan_pgrp_helpers(const std::vector<PstreeItem> &tasks, const Options &opts)
+Result<PstreePlan> plan_pstree(const std::vector<PstreeItem> &tasks, const Options &opts)
 {
 	ByPid by_pid;
 	for (const PstreeItem &t : tasks)
@@ -100,8 +124,13 @@ Result<std::vector<PgrpHelper>> plan_pgrp_helpers(const std::vector<PstreeItem> 
 	if (!by_pid.count(root.pgid) && !opts.shell_job)
 		return fail(EINVAL, "task {} is in process group {}, whose leader is not in the checkpoint "
 			    "(use --shell-job)", root.pid, root.pgid);
-	std::map<pid_t, PgrpHelper> sessions = TRY(plan_session_helpers(tasks, by_pid));
-	std::map<pid_t, PgrpHelper> helpers;
+	for (const PstreeItem &t : tasks)
+		if (&t != &root && !by_pid.count(t.ppid))
+			return fail(EINVAL, "pstree.img: the parent {} of task {} is not in the tree", t.ppid, t.pid);
+	Helpers sessions = TRY(plan_session_helpers(tasks, by_pid));
+	PstreePlan plan;
+	plan.born_sid = TRY(plan_born_sessions(tasks, by_pid, sessions));
+	Helpers helpers;
 	for (const PstreeItem &t : tasks) {
 		if (by_pid.count(t.pgid) || sessions.count(t.pgid) || t.pgid == root.pgid || helpers.count(t.pgid))
 			continue; // the root's group: criu's
@@ -109,15 +138,14 @@ Result<std::vector<PgrpHelper>> plan_pgrp_helpers(const std::vector<PstreeItem> 
 		helpers.emplace(t.pgid, PgrpHelper{t.pgid, parent});
 		pr_info("Add a helper {} for restoring PGID {} (forked by {})", t.pgid, t.pgid, parent);
 	}
-	std::vector<PgrpHelper> out;
 	for (const auto &[sid, h] : sessions)
-		out.push_back(h);
+		plan.helpers.push_back(h);
 	for (const auto &[pgid, h] : helpers)
-		out.push_back(h);
-	return out;
+		plan.helpers.push_back(h);
+	return plan;
 }
 
-Result<std::vector<PgrpHelper>> plan_pgrp_helpers(const std::vector<TaskPlan> &tasks, const Options &opts)
+std::vector<PstreeItem> pstree_items(const std::vector<TaskPlan> &tasks)
 {
 	std::vector<PstreeItem> items;
 	for (const TaskPlan &p : tasks) {
@@ -125,7 +153,12 @@ Result<std::vector<PgrpHelper>> plan_pgrp_helpers(const std::vector<TaskPlan> &t
 		bool subreaper = !t.zombie && t.tc().has_child_subreaper && t.tc().child_subreaper;
 		items.push_back(PstreeItem{t.pid, t.ppid, t.pgid, t.sid, t.zombie, subreaper});
 	}
-	return plan_pgrp_helpers(items, opts);
+	return items;
+}
+
+Result<std::vector<PgrpHelper>> plan_pgrp_helpers(const std::vector<TaskPlan> &tasks, const Options &opts)
+{
+	return TRY(plan_pstree(pstree_items(tasks), opts)).helpers;
 }
 
 std::set<pid_t> restored_groups(const std::vector<TaskPlan> &tasks, const std::vector<PgrpHelper> &helpers)

@@ -444,7 +444,7 @@ void await_zombies(const std::vector<pid_t> &zombies)
 	std::vector<pid_t> zombies;
 	for (size_t i = index + 1; i < ctx.tasks.size(); i++) {
 		const TaskImages &child = ctx.tasks[i].images;
-		if (child.ppid != plan.images.pid || child.sid != h.pid)
+		if (child.ppid != plan.images.pid || ctx.tasks[i].birth_session() != h.pid)
 			continue;
 		pid_t pid = must(clone_with_pid(child.pid, false));
 		if (pid == 0 && child.zombie)
@@ -463,17 +463,48 @@ bool forks_zombies(const RestoreContext &ctx, size_t index, const PgrpHelper &h)
 {
 	for (size_t i = index + 1; i < ctx.tasks.size(); i++) {
 		const TaskImages &t = ctx.tasks[i].images;
-		if (t.ppid == ctx.tasks[index].images.pid && t.sid == h.pid && t.zombie)
+		if (t.ppid == ctx.tasks[index].images.pid && ctx.tasks[i].birth_session() == h.pid && t.zombie)
 			return true;
 	}
 	return false;
 }
 
+// Forks the children of tasks[index] that no session helper forks: those born in session sid,
+// or (sid 0) the others.
+void fork_own_children(const RestoreContext &ctx, size_t index, OwnFds own, const std::set<pid_t> &sessions,
+		       pid_t sid, std::vector<pid_t> &zombies)
+{
+	const TaskPlan &plan = ctx.tasks[index];
+	for (size_t i = index + 1; i < ctx.tasks.size(); i++) {
+		const TaskImages &child = ctx.tasks[i].images;
+		pid_t birth = ctx.tasks[i].birth_session();
+		if (child.ppid != plan.images.pid)
+			continue;
+		if (child.zombie && sessions.count(birth))
+			zombies.push_back(child.pid); // after its helper
+		if (sessions.count(birth) || (sid && birth != sid) || (!sid && plan.born_sid && birth == plan.born_sid))
+			continue;
+		pid_t pid = must(clone_with_pid(child.pid, false, shared_with_parent(ctx.tasks, i)));
+		if (pid == 0 && child.zombie)
+			become_zombie(ctx, child);
+		if (pid == 0)
+			become_task(ctx, i, own, &plan);
+		if (child.zombie)
+			zombies.push_back(pid);
+	}
+}
+
+// A task born in a session it left (born_sid) forks its children in that session first, then
+// calls setsid(); then its helpers (pstree.h) and its other children.
 void fork_children(const RestoreContext &ctx, size_t index, OwnFds own)
 {
 	const TaskPlan &plan = ctx.tasks[index];
 	std::set<pid_t> sessions; // led by a helper: it forks this task's children in them
 	std::vector<pid_t> zombies;
+	if (plan.born_sid) {
+		fork_own_children(ctx, index, own, sessions, plan.born_sid, zombies);
+		must(restore_session(ctx.opts, plan.images));
+	}
 	for (const PgrpHelper &h : ctx.helpers) {
 		if (h.parent != plan.images.pid)
 			continue;
@@ -487,20 +518,7 @@ void fork_children(const RestoreContext &ctx, size_t index, OwnFds own)
 		if (h.session && forks_zombies(ctx, index, h))
 			zombies.push_back(pid);
 	}
-	for (size_t i = index + 1; i < ctx.tasks.size(); i++) {
-		const TaskImages &child = ctx.tasks[i].images;
-		if (child.ppid == plan.images.pid && child.zombie && sessions.count(child.sid))
-			zombies.push_back(child.pid); // after its helper
-		if (child.ppid != plan.images.pid || sessions.count(child.sid))
-			continue;
-		pid_t pid = must(clone_with_pid(child.pid, false, shared_with_parent(ctx.tasks, i)));
-		if (pid == 0 && child.zombie)
-			become_zombie(ctx, child);
-		if (pid == 0)
-			become_task(ctx, i, own, &plan);
-		if (child.zombie)
-			zombies.push_back(pid);
-	}
+	fork_own_children(ctx, index, own, sessions, 0, zombies);
 	await_zombies(zombies);
 }
 
@@ -508,7 +526,10 @@ void become_task(const RestoreContext &ctx, size_t index, OwnFds own, const Task
 {
 	const TaskPlan &plan = ctx.tasks[index];
 	const TaskImages &task = plan.images;
-	must(restore_session(ctx.opts, task));
+	if (!plan.born_sid)
+		must(restore_session(ctx.opts, task));
+	else if (getsid(0) != plan.born_sid) // it leaves the session once its children in it exist
+		die(Error(EINVAL, fmt::format("task {} is not born in session {}", task.pid, plan.born_sid)));
 	if (personality(task.tc().personality) < 0)
 		die(Error(errno, fmt::format("can't set personality {:#x}", task.tc().personality)));
 

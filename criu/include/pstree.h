@@ -16,9 +16,15 @@
 // forks its helpers before its children, so the group exists before any of them. A group of
 // zombies only works the same way.
 //
+// A task may be in another session than its parent's without leading it: its parent forked it
+// there and has left since by setsid() (CRIU's born_sid). Restore forks the parent in that
+// session too (its parent in turn must be in it, or have left it the same way), which forks its
+// children in it first, then calls setsid() and forks its other children.
+//
 // A session whose leader has died works the same way: its members that are children of a
-// task outside the session (a child subreaper that inherited them) are forked by a session
-// helper, which the subreaper forks first: it calls setsid() (leading the session and the
+// task outside the session (a child subreaper that inherited them; the first in pstree order,
+// the others must have left the session as above) are forked by a session helper, which the
+// subreaper forks first: it calls setsid() (leading the session and the
 // group of its id), forks those members and exits; they are reparented to the subreaper. A
 // zombie among them ends while the helper is its parent; the helper exits once criu has seen it
 // end, so the zombie is reparented to the subreaper (which takes back the SIGCHLD this sends).
@@ -26,6 +32,7 @@
 
 #include <sys/types.h>
 
+#include <map>
 #include <set>
 #include <vector>
 
@@ -49,12 +56,19 @@ struct PgrpHelper {
 	bool session = false; // a session helper: setsid(), forks the session's children of parent
 };
 
-// The helpers the tree needs (the root first), session helpers first; refuses a group or session
-// restore can't rebuild (the root's group outside the tree without --shell-job, a session's
-// children of two tasks outside it or of a task that is not a child subreaper, zombies of a
-// dead-leader group whose nearest common ancestor is outside the group's session).
-[[nodiscard]] Result<std::vector<PgrpHelper>> plan_pgrp_helpers(const std::vector<PstreeItem> &tasks,
-								 const Options &opts);
+// The helpers the tree needs, session helpers first, and the tasks born in a session they left.
+struct PstreePlan {
+	std::vector<PgrpHelper> helpers;
+	std::map<pid_t, pid_t> born_sid; // task -> the session it forks its children in before setsid()
+};
+
+// Plans tasks (the root first); refuses a group or session restore can't rebuild (the root's
+// group outside the tree without --shell-job, a task in another session than its parent's that
+// neither a session helper nor a parent that left the session by setsid() can fork, zombies of
+// a dead-leader group whose nearest common ancestor is outside the group's session).
+[[nodiscard]] Result<PstreePlan> plan_pstree(const std::vector<PstreeItem> &tasks, const Options &opts);
+std::vector<PstreeItem> pstree_items(const std::vector<TaskPlan> &tasks);
+// plan_pstree's helpers.
 [[nodiscard]] Result<std::vector<PgrpHelper>> plan_pgrp_helpers(const std::vector<TaskPlan> &tasks,
 								 const Options &opts);
 

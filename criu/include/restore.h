@@ -75,6 +75,9 @@ class FileTable;
 struct TaskPlan {
 	TaskImages images;
 	FdPlan fds;
+	pid_t born_sid = 0; // forked in this session, it forks its children in it before setsid() (pstree.h)
+	// The session its forker must be in.
+	pid_t birth_session() const { return born_sid ? born_sid : images.sid; }
 };
 
 // What the restore of a tree works from; everything read and checked before the first fork.

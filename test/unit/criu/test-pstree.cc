@@ -145,3 +145,44 @@ TEST_CASE("a session with members under two subreapers is refused")
 {
 	CHECK(!helpers_of({{10, 0, 10, 10, true}, {12, 10, 12, 10, true}, {13, 10, 11, 11}, {14, 12, 11, 11}}));
 }
+
+namespace {
+
+Result<PstreePlan> plan_of(const std::vector<Task> &tree)
+{
+	std::vector<TaskPlan> tasks;
+	for (const Task &t : tree)
+		tasks.push_back(plan(t));
+	Options opts;
+	return plan_pstree(pstree_items(tasks), opts);
+}
+
+} // namespace
+
+TEST_CASE("a session leader with children in the session it left was born in it")
+{
+	// 12 forked 13 in session 10, then called setsid().
+	auto p = plan_of({{10, 0, 10, 10}, {12, 10, 12, 12}, {13, 12, 10, 10}});
+	REQUIRE(p);
+	CHECK(p->helpers.empty());
+	CHECK(p->born_sid == std::map<pid_t, pid_t>{{12, 10}});
+}
+
+TEST_CASE("a dead-leader session with children of the subreaper and of a task that left it")
+{
+	// Session 11 lost its leader: 13 and 12 were reparented to the subreaper 10; 12 forked 14 in
+	// session 11 before its setsid().
+	auto p = plan_of({{10, 0, 10, 10, true}, {12, 10, 12, 12}, {13, 10, 11, 11}, {14, 12, 11, 11}});
+	REQUIRE(p);
+	REQUIRE(p->helpers.size() == 1);
+	CHECK(((p->helpers[0].pid == 11 && p->helpers[0].parent == 10 && p->helpers[0].session)));
+	CHECK(p->born_sid == std::map<pid_t, pid_t>{{12, 11}});
+}
+
+TEST_CASE("a task with children in two sessions not its own is refused")
+{
+	auto p = plan_of({{10, 0, 10, 10, true}, {12, 10, 12, 12}, {13, 12, 10, 10}, {14, 12, 11, 11},
+			  {15, 10, 11, 11}});
+	REQUIRE(!p);
+	CHECK(p.error().describe().find("sessions") != std::string::npos);
+}
