@@ -98,15 +98,24 @@ void add_ns_ids(TaskKobjIdsEntry &ids, pid_t pid)
 bool shares(pid_t a, pid_t b, int kcmp_type) { return syscall(SYS_kcmp, a, b, kcmp_type, 0, 0) == 0; }
 
 // Each task's own vm and sighand; its parent's fd table and fs when it shares them
-// (CLONE_FILES, CLONE_FS: the only sharing check_shared lets through), else its own.
-TaskKobjIdsEntry *make_ids(PbArena &a, pid_t pid, uint32_t id, pid_t ppid, const TaskKobjIdsEntry *parent)
+// (CLONE_FILES, CLONE_FS), else those of an earlier task it shares them with (a sibling,
+// check_shared), else its own.
+TaskKobjIdsEntry *make_ids(PbArena &a, pid_t pid, uint32_t id, pid_t ppid,
+			   const std::map<pid_t, const TaskKobjIdsEntry *> &earlier)
 {
 	TaskKobjIdsEntry *ids = a.make(task_kobj_ids_entry__init);
 	ids->vm_id = ids->files_id = ids->fs_id = ids->sighand_id = id;
-	if (parent && shares(pid, ppid, KCMP_FILES))
-		ids->files_id = parent->files_id;
-	if (parent && shares(pid, ppid, KCMP_FS))
-		ids->fs_id = parent->fs_id;
+	auto parent = earlier.find(ppid);
+	if (parent != earlier.end() && shares(pid, ppid, KCMP_FILES))
+		ids->files_id = parent->second->files_id;
+	if (parent != earlier.end() && shares(pid, ppid, KCMP_FS))
+		ids->fs_id = parent->second->fs_id;
+	for (const auto &[other, o] : earlier) {
+		if (ids->files_id == id && shares(pid, other, KCMP_FILES))
+			ids->files_id = o->files_id;
+		if (ids->fs_id == id && shares(pid, other, KCMP_FS))
+			ids->fs_id = o->fs_id;
+	}
 	add_ns_ids(*ids, pid);
 	return ids;
 }
@@ -193,16 +202,16 @@ Result<> dump_inventory(ImageDir &dir, PbArena &a, TaskKobjIdsEntry *root_ids)
 }
 
 // Everything written of one task while it is frozen and cured, but its pages: those are left to
-// the memory thread (the job returned). A task sharing its parent's fd table (files_id) has its
-// fds in the parent's fdinfo image.
-Result<MemoryJob> dump_frozen(DumpContext &ctx, const TaskParasiteState &ps, TaskKobjIdsEntry *ids, bool parent_fds)
+// the memory thread (the job returned). A task sharing the fd table (files_id) of a task dumped
+// before it (its parent, or a sibling) has its fds in that task's fdinfo image.
+Result<MemoryJob> dump_frozen(DumpContext &ctx, const TaskParasiteState &ps, TaskKobjIdsEntry *ids, bool shared_fds)
 {
 	pid_t pid = ctx.pid();
 	pr_info("Dumping task (pid: {})", pid);
 	TRY(dump_cores(ctx, ps));
 	MemoryJob mem = TRY(dump_mm(ctx, ps));
-	if (parent_fds) {
-		pr_info("{} shares its parent's fd table (files id {})", pid, ids->files_id);
+	if (shared_fds) {
+		pr_info("{} shares the fd table of an earlier task (files id {})", pid, ids->files_id);
 		ctx.files.saw_task(pid);
 	} else {
 		TRY_CTX(ctx.files.dump_fds(pid, ids->files_id, ctx.opts), "fds of {}", pid);
@@ -251,10 +260,45 @@ pid_t sharing_top(const SeizedTree &t, pid_t pid, int kcmp_type)
 	return pid;
 }
 
-// Processes (not threads) may share an fd table or fs only with their parent (CLONE_FILES,
-// CLONE_FS), directly or through a chain of parents: restore forks the child with the flag.
-// Shared memory or signal handlers (CLONE_VM, CLONE_SIGHAND: vfork-like children) are refused,
-// as CRIU refuses them.
+// Position of pid in the seizing order, which is pstree.img's.
+size_t order_of(const SeizedTree &t, pid_t pid)
+{
+	for (size_t i = 0; i < t.tasks.size(); i++)
+		if (t.tasks[i].pid() == pid)
+			return i;
+	return t.tasks.size();
+}
+
+// Tasks a and b, the topmost of their chains of sharing children, share their fd table or fs
+// (what): restore rebuilds it only for siblings sharing the fd table (and maybe the fs with it),
+// the first forking the other, which gets its session and fs (restore-shared.cc).
+Result<> check_sibling_share(const SeizedTree &t, pid_t a, pid_t b, const char *what)
+{
+	if (order_of(t, b) < order_of(t, a))
+		std::swap(a, b);
+	pid_t parent = t.parents.at(a);
+	if (t.parents.at(b) != parent)
+		return fail(EOPNOTSUPP, "tasks {} and {} share their {}, but not through a parent and are not "
+			    "siblings: not supported", a, b, what);
+	if (!shares(a, b, KCMP_FILES))
+		return fail(EOPNOTSUPP, "siblings {} and {} share their fs, but not their fd table: not supported",
+			    a, b);
+	if (shares(b, parent, KCMP_FS) && !shares(b, a, KCMP_FS))
+		return fail(EOPNOTSUPP, "task {} shares the fd table of its sibling {} and the fs of its parent: "
+			    "not supported", b, a);
+	ProcStat sa = TRY_CTX(parse_stat(a), "task {}", a), sb = TRY_CTX(parse_stat(b), "task {}", b);
+	if (sa.sid != sb.sid && sb.sid != b)
+		return fail(EOPNOTSUPP, "siblings {} and {} share their fd table, but are in sessions {} and {}: "
+			    "not supported", a, b, sa.sid, sb.sid);
+	return {};
+}
+
+// Processes (not threads) may share an fd table or fs with their parent (CLONE_FILES,
+// CLONE_FS), directly or through a chain of parents: restore forks the child with the flag. The
+// topmost tasks of such chains may share an fd table (and fs) if they are siblings: restore's
+// first sibling forks the others (CLONE_PARENT), so it must be in their session. Shared memory
+// or signal handlers (CLONE_VM, CLONE_SIGHAND: vfork-like children) are refused, as CRIU
+// refuses them.
 Result<> check_shared(const SeizedTree &t)
 {
 	constexpr struct {
@@ -278,9 +322,9 @@ Result<> check_shared(const SeizedTree &t)
 				continue;
 			if (!k.with_parent)
 				return fail(EOPNOTSUPP, "tasks {} and {} share their {}: not supported", a, b, k.what);
-			if (sharing_top(t, a, k.type) != sharing_top(t, b, k.type))
-				return fail(EOPNOTSUPP, "tasks {} and {} share their {}, but not through a parent: "
-					    "not supported (only a child sharing its parent's is)", a, b, k.what);
+			pid_t ta = sharing_top(t, a, k.type), tb = sharing_top(t, b, k.type);
+			if (ta != tb)
+				TRY(check_sibling_share(t, ta, tb, k.what));
 		}
 	}
 	return {};
@@ -393,10 +437,8 @@ Result<> dump_tree(const Options &opts)
 		DumpContext &ctx = tasks.emplace_back(
 			DumpContext{.opts = opts, .dir = dir, .proc = proc, .files = files, .pages_id = n});
 		TaskParasiteState ps = TRY(collect_parasite_state(proc));
-		pid_t ppid = tree.parents.at(proc.pid());
-		const TaskKobjIdsEntry *parent = all_ids.count(ppid) ? all_ids.at(ppid) : nullptr;
-		TaskKobjIdsEntry *ids = make_ids(ctx.arena, proc.pid(), n, ppid, parent);
-		memory.push(TRY(dump_frozen(ctx, ps, ids, parent && parent->files_id == ids->files_id)));
+		TaskKobjIdsEntry *ids = make_ids(ctx.arena, proc.pid(), n, tree.parents.at(proc.pid()), all_ids);
+		memory.push(TRY(dump_frozen(ctx, ps, ids, ids->files_id != n)));
 		TRY(memory.check());
 		all_ids[proc.pid()] = ids;
 		if (!root_ids)

@@ -482,7 +482,8 @@ void fork_own_children(const RestoreContext &ctx, size_t index, OwnFds own, cons
 			continue;
 		if (child.zombie && sessions.count(birth))
 			zombies.push_back(child.pid); // after its helper
-		if (sessions.count(birth) || (sid && birth != sid) || (!sid && plan.born_sid && birth == plan.born_sid))
+		if (sessions.count(birth) || (sid && birth != sid) || (!sid && plan.born_sid && birth == plan.born_sid) ||
+		    files_sibling(ctx.tasks, i))
 			continue;
 		pid_t pid = must(clone_with_pid(child.pid, false, shared_with_parent(ctx.tasks, i)));
 		if (pid == 0 && child.zombie)
@@ -491,6 +492,23 @@ void fork_own_children(const RestoreContext &ctx, size_t index, OwnFds own, cons
 			become_task(ctx, i, own, &plan);
 		if (child.zombie)
 			zombies.push_back(pid);
+	}
+}
+
+// The siblings of tasks[index] that share its fd table, which their parent does not: forked
+// here, in that table (CLONE_PARENT | CLONE_FILES, see files_sibling).
+void fork_siblings(const RestoreContext &ctx, size_t index, OwnFds own)
+{
+	for (size_t i = index + 1; i < ctx.tasks.size(); i++) {
+		if (files_sibling(ctx.tasks, i) != index)
+			continue;
+		const TaskImages &t = ctx.tasks[i].images;
+		if (must(clone_with_pid(t.pid, true, shared_at_fork(ctx.tasks, i))) != 0)
+			continue;
+		for (const TaskPlan &p : ctx.tasks)
+			if (p.images.pid == t.ppid)
+				become_task(ctx, i, own, &p);
+		die(Error(EINVAL, fmt::format("task {}: its parent {} is not in the tree", t.pid, t.ppid)));
 	}
 }
 
@@ -519,6 +537,7 @@ void fork_children(const RestoreContext &ctx, size_t index, OwnFds own)
 			zombies.push_back(pid);
 	}
 	fork_own_children(ctx, index, own, sessions, 0, zombies);
+	fork_siblings(ctx, index, own);
 	await_zombies(zombies);
 }
 
@@ -541,13 +560,13 @@ void become_task(const RestoreContext &ctx, size_t index, OwnFds own, const Task
 		must(ctx.shmem.create_all(ctx.dir, ctx.max_fd));
 		std::vector<const FdPlan *> fd_plans; // one per fd table: CLONE_FILES children share theirs
 		for (size_t i = 0; i < ctx.tasks.size(); i++)
-			if (!(shared_with_parent(ctx.tasks, i) & CLONE_FILES))
+			if (!(shared_at_fork(ctx.tasks, i) & CLONE_FILES))
 				fd_plans.push_back(&ctx.tasks[i].fds);
 		must(ctx.files.open_shared(ctx.max_fd, fd_plans));
 	}
-	// A task sharing its parent's fd table or fs (forked with CLONE_FILES, CLONE_FS) has them
-	// from its parent already: it must not open, replace or close any fd of the table.
-	uint64_t shared = shared_with_parent(ctx.tasks, index);
+	// A task sharing its parent's (or a sibling's) fd table or fs (forked with CLONE_FILES,
+	// CLONE_FS) has them already: it must not open, replace or close any fd of the table.
+	uint64_t shared = shared_at_fork(ctx.tasks, index);
 	if (!(shared & CLONE_FILES))
 		must(plan.fds.install(ctx.files, ctx.opts.shell_job, own.tty, inherited_files(ctx, plan, parent)));
 	must(ctx.files.fds_installed(task.pid));
