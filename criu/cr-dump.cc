@@ -15,6 +15,7 @@
 #include <deque>
 #include <filesystem>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include "action-scripts.h"
@@ -342,12 +343,13 @@ Result<> check_dead_leader(pid_t pid, pid_t id, const char *what)
 }
 
 // The tree as pstree.img will list it: the live tasks (root first), then the zombies.
-Result<std::vector<PstreeItem>> pstree_items(const SeizedTree &t)
+Result<std::vector<PstreeItem>> pstree_items(const SeizedTree &t, const std::set<pid_t> &subreapers = {})
 {
 	std::vector<PstreeItem> items;
 	for (const compel::SeizedProcess &p : t.tasks) {
 		ProcStat st = TRY_CTX(parse_stat(p.pid()), "task {}", p.pid());
-		items.push_back(PstreeItem{p.pid(), t.parents.at(p.pid()), st.pgid, st.sid, false, true});
+		items.push_back(PstreeItem{p.pid(), t.parents.at(p.pid()), st.pgid, st.sid, false,
+					   subreapers.count(p.pid()) > 0});
 	}
 	for (const auto &[pid, st] : t.zombies)
 		items.push_back(PstreeItem{pid, t.parents.at(pid), st.pgid, st.sid, true, false});
@@ -356,10 +358,9 @@ Result<std::vector<PstreeItem>> pstree_items(const SeizedTree &t)
 
 // Every task's process group has its leader in the tree (a live task or a zombie), or is the
 // shell's (the root's group, under --shell-job), or has lost its leader, whose id nobody uses
-// any more: restore rebuilds that group with a helper task (see pstree.h), and the helpers
-// restore would plan must be possible. A group whose leader lives outside the tree is refused:
-// restore could not take its id. Sessions alike, but the root's session may be any
-// (restore_session checks it).
+// any more: restore rebuilds that group with a helper task (see pstree.h; check_pstree_plan
+// checks it can). A group whose leader lives outside the tree is refused: restore could not
+// take its id. Sessions alike, but the root's session may be any (restore_session checks it).
 Result<> check_groups(const SeizedTree &t, const Options &opts)
 {
 	std::vector<PstreeItem> items = TRY(pstree_items(t));
@@ -375,6 +376,14 @@ Result<> check_groups(const SeizedTree &t, const Options &opts)
 			continue; // the last: the session's helper leads it
 		TRY(check_dead_leader(it.pid, it.pgid, "process group"));
 	}
+	return {};
+}
+
+// Restore can fork every task in its session and group, with the helpers it will plan (which
+// need to know the child subreapers, which the parasites told).
+Result<> check_pstree_plan(const SeizedTree &t, const std::set<pid_t> &subreapers, const Options &opts)
+{
+	std::vector<PstreeItem> items = TRY(pstree_items(t, subreapers));
 	TRY(plan_pstree(items, opts));
 	return {};
 }
@@ -432,11 +441,14 @@ Result<> dump_tree(const Options &opts)
 	MemDumpQueue memory(dir); // destroyed (its thread joined) before the tasks may run again
 	TaskKobjIdsEntry *root_ids = nullptr;
 	std::map<pid_t, const TaskKobjIdsEntry *> all_ids;
+	std::set<pid_t> subreapers;
 	for (compel::SeizedProcess &proc : tree.tasks) {
 		uint32_t n = uint32_t(tasks.size()) + kFirstId;
 		DumpContext &ctx = tasks.emplace_back(
 			DumpContext{.opts = opts, .dir = dir, .proc = proc, .files = files, .pages_id = n});
 		TaskParasiteState ps = TRY(collect_parasite_state(proc));
+		if (ps.child_subreaper)
+			subreapers.insert(proc.pid());
 		TaskKobjIdsEntry *ids = make_ids(ctx.arena, proc.pid(), n, tree.parents.at(proc.pid()), all_ids);
 		memory.push(TRY(dump_frozen(ctx, ps, ids, ids->files_id != n)));
 		TRY(memory.check());
@@ -444,6 +456,7 @@ Result<> dump_tree(const Options &opts)
 		if (!root_ids)
 			root_ids = ids;
 	}
+	TRY(check_pstree_plan(tree, subreapers, opts));
 	TRY(dump_pstree(dir, tasks.front().arena, tasks, tree));
 	TRY_CTX(files.close(), "files of {}", pid);
 	MemDumpResult mem = TRY(memory.finish());

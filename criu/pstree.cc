@@ -20,39 +20,29 @@ namespace {
 using ByPid = std::map<pid_t, const PstreeItem *>;
 using Helpers = std::map<pid_t, PgrpHelper>;
 
-// A helper for each session whose leader has died, forked by the first child subreaper outside
-// the session (pstree order) with children in it.
-Result<Helpers> plan_session_helpers(const std::vector<PstreeItem> &tasks, const ByPid &by_pid)
+// How each task in another session than its parent's, which it did not make (setsid), is forked
+// in it: by the helper of a session whose leader has died, which its parent, a child subreaper,
+// forks (the first such parent met, pstree order); or by its parent, which has left the session
+// since by setsid() (CRIU's born_sid): a session leader, forked in the session the same way,
+// that forks its children in it before its setsid().
+Result<> plan_sessions(const std::vector<PstreeItem> &tasks, const ByPid &by_pid, Helpers &helpers,
+		       std::map<pid_t, pid_t> &born)
 {
-	Helpers helpers;
-	const PstreeItem &root = tasks.front();
-	for (const PstreeItem &t : tasks) {
-		if (by_pid.count(t.sid) || t.sid == root.sid) // a task's, or criu's (restore_session)
-			continue;
-		const PstreeItem &parent = *by_pid.at(t.ppid);
-		if (parent.sid == t.sid || !parent.subreaper)
-			continue; // forked by its parent, inside the session, or see plan_born_sessions
-		if (helpers.emplace(t.sid, PgrpHelper{t.sid, parent.pid, true}).second)
-			pr_info("Add a helper {} for restoring SID {} (forked by {})", t.sid, t.sid, parent.pid);
-	}
-	return helpers;
-}
-
-// A task in another session than its parent's, which it did not make (setsid), was forked in
-// it by the session's helper (its parent forks the helper), or by its parent, which has left
-// it since by setsid() (as CRIU's born_sid): that parent must be a session leader, forked in
-// the session the same way, and it forks its children in the session before its setsid().
-Result<std::map<pid_t, pid_t>> plan_born_sessions(const std::vector<PstreeItem> &tasks, const ByPid &by_pid,
-						   const Helpers &helpers)
-{
-	std::map<pid_t, pid_t> born;
 	const PstreeItem &root = tasks.front();
 	for (const PstreeItem &t : tasks) {
 		if (&t == &root || t.sid == t.pid)
 			continue;
 		pid_t sid = t.sid, child = t.pid;
-		const PstreeItem *p = by_pid.at(t.ppid);
-		while (p->sid != sid && !(helpers.count(sid) && helpers.at(sid).parent == p->pid)) {
+		bool dead = !by_pid.count(sid) && sid != root.sid; // else a task's, or criu's (restore_session)
+		for (const PstreeItem *p = by_pid.at(t.ppid); p->sid != sid; p = by_pid.at(p->ppid)) {
+			auto h = helpers.find(sid);
+			if (h != helpers.end() && h->second.parent == p->pid)
+				break;
+			if (dead && p->subreaper && h == helpers.end()) {
+				helpers.emplace(sid, PgrpHelper{sid, p->pid, true});
+				pr_info("Add a helper {} for restoring SID {} (forked by {})", sid, sid, p->pid);
+				break;
+			}
 			if (p == &root || p->sid != p->pid)
 				return fail(EOPNOTSUPP, "task {} is in session {}, and its parent {} is neither in it, "
 					    "nor a child subreaper, nor a session leader that left it: not supported",
@@ -62,13 +52,12 @@ Result<std::map<pid_t, pid_t>> plan_born_sessions(const std::vector<PstreeItem> 
 				return fail(EOPNOTSUPP, "task {} has children in sessions {} and {}, neither its own: "
 					    "not supported", p->pid, it->second, sid);
 			if (!added)
-				break; // its own parent is checked already
+				break; // how it is forked is planned already
 			pr_info("{} was born with sid {}", p->pid, sid);
 			child = p->pid;
-			p = by_pid.at(p->ppid);
 		}
 	}
-	return born;
+	return {};
 }
 
 // pid and its ancestors in the tree, nearest first.
@@ -127,9 +116,9 @@ Result<PstreePlan> plan_pstree(const std::vector<PstreeItem> &tasks, const Optio
 	for (const PstreeItem &t : tasks)
 		if (&t != &root && !by_pid.count(t.ppid))
 			return fail(EINVAL, "pstree.img: the parent {} of task {} is not in the tree", t.ppid, t.pid);
-	Helpers sessions = TRY(plan_session_helpers(tasks, by_pid));
+	Helpers sessions;
 	PstreePlan plan;
-	plan.born_sid = TRY(plan_born_sessions(tasks, by_pid, sessions));
+	TRY(plan_sessions(tasks, by_pid, sessions, plan.born_sid));
 	Helpers helpers;
 	for (const PstreeItem &t : tasks) {
 		if (by_pid.count(t.pgid) || sessions.count(t.pgid) || t.pgid == root.pgid || helpers.count(t.pgid))

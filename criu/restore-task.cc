@@ -522,6 +522,7 @@ void fork_children(const RestoreContext &ctx, size_t index, OwnFds own)
 	if (plan.born_sid) {
 		fork_own_children(ctx, index, own, sessions, plan.born_sid, zombies);
 		must(restore_session(ctx.opts, plan.images));
+		must(ctx.files.fds_installed(plan.images.pid));
 	}
 	for (const PgrpHelper &h : ctx.helpers) {
 		if (h.parent != plan.images.pid)
@@ -569,7 +570,8 @@ void become_task(const RestoreContext &ctx, size_t index, OwnFds own, const Task
 	uint64_t shared = shared_at_fork(ctx.tasks, index);
 	if (!(shared & CLONE_FILES))
 		must(plan.fds.install(ctx.files, ctx.opts.shell_job, own.tty, inherited_files(ctx, plan, parent)));
-	must(ctx.files.fds_installed(task.pid));
+	if (!plan.born_sid) // else once it leads its session: it may take a controlling terminal
+		must(ctx.files.fds_installed(task.pid));
 	if (!(shared & CLONE_FS))
 		must(restore_fs(ctx.files, task));
 	// A subreaper already (the restorer sets it too): children a session helper forks come back to it.

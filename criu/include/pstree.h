@@ -21,11 +21,12 @@
 // session too (its parent in turn must be in it, or have left it the same way), which forks its
 // children in it first, then calls setsid() and forks its other children.
 //
-// A session whose leader has died works the same way: its members that are children of a
-// task outside the session (a child subreaper that inherited them; the first in pstree order,
-// the others must have left the session as above) are forked by a session helper, which the
-// subreaper forks first: it calls setsid() (leading the session and the
-// group of its id), forks those members and exits; they are reparented to the subreaper. A
+// A session whose leader has died gets a helper too: its members that are children of a task
+// outside the session (a child subreaper that inherited them, or that inherited a task born in
+// the session; the first such subreaper met in pstree order, the other parents must have left
+// the session as above) are forked by a session helper, which the subreaper forks first: it
+// calls setsid() (leading the session and the group of its id), forks those members and
+// exits; they are reparented to the subreaper. A
 // zombie among them ends while the helper is its parent; the helper exits once criu has seen it
 // end, so the zombie is reparented to the subreaper (which takes back the SIGCHLD this sends).
 #pragma once
@@ -47,7 +48,7 @@ struct TaskPlan;
 struct PstreeItem {
 	pid_t pid = 0, ppid = 0, pgid = 0, sid = 0;
 	bool zombie = false;
-	bool subreaper = true; // PR_SET_CHILD_SUBREAPER (the dump, before the parasite, can't tell)
+	bool subreaper = false; // PR_SET_CHILD_SUBREAPER (at dump: what the parasite told)
 };
 
 struct PgrpHelper {

@@ -186,3 +186,13 @@ TEST_CASE("a task with children in two sessions not its own is refused")
 	REQUIRE(!p);
 	CHECK(p.error().describe().find("sessions") != std::string::npos);
 }
+
+TEST_CASE("a subreaper whose only child in a dead-leader session left it forks its helper")
+{
+	// 12, reparented to the subreaper 10, forked 14 in session 11 before its setsid().
+	auto p = plan_of({{10, 0, 10, 10, true}, {12, 10, 12, 12}, {14, 12, 11, 11}});
+	REQUIRE(p);
+	REQUIRE(p->helpers.size() == 1);
+	CHECK(((p->helpers[0].pid == 11 && p->helpers[0].parent == 10 && p->helpers[0].session)));
+	CHECK(p->born_sid == std::map<pid_t, pid_t>{{12, 11}});
+}
