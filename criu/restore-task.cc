@@ -391,13 +391,24 @@ std::map<uint32_t, int> inherited_files(const RestoreContext &ctx, const TaskPla
 // Forks every child of tasks[index] with its PID; each becomes its task.
 // A zombie comes back by ending as it did: its name, session and group, then its exit status
 // or death by its signal (without a core file, which the first death may have left).
-// A group whose leader has died exists by now (pstree.h): its helper was forked first.
+// A zombie can't join its group at the end (join_group): a group whose leader has died exists
+// by now (its helper was forked first, see pstree.h), but one led by a task forked elsewhere in
+// the tree may not yet. That task makes it first thing and never waits for a zombie to end, so
+// the zombie waits for it (criu's group, under --shell-job, is there already).
+void join_zombie_group(const RestoreContext &ctx, const TaskImages &task)
+{
+	if (!restored_groups(ctx.tasks, ctx.helpers).count(task.pgid))
+		return;
+	for (int i = 0; i < 10000 && getpgrp() != task.pgid && setpgid(0, task.pgid) < 0; i++)
+		usleep(1000);
+	if (getpgrp() != task.pgid)
+		die(Error(errno, fmt::format("zombie {} can't join process group {}", task.pid, task.pgid)));
+}
+
 [[noreturn]] void become_zombie(const RestoreContext &ctx, const TaskImages &task)
 {
 	must(restore_session(ctx.opts, task));
-	if (getpgrp() != task.pgid &&
-	    std::ranges::any_of(ctx.helpers, [&](const PgrpHelper &h) { return h.pid == task.pgid; }))
-		die(Error(EPERM, fmt::format("zombie {} can't join process group {}", task.pid, task.pgid)));
+	join_zombie_group(ctx, task);
 	prctl(PR_SET_NAME, task.tc().comm);
 	int status = task.exit_status();
 	if (WIFEXITED(status))
