@@ -15,6 +15,7 @@
 #include <deque>
 #include <filesystem>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include "action-scripts.h"
@@ -24,6 +25,7 @@
 #include "fs.pb-c.h"
 #include "inventory.pb-c.h"
 #include "mem-queue.h"
+#include "pstree.h"
 #include "pstree.pb-c.h"
 #include "stats.pb-c.h"
 
@@ -97,15 +99,24 @@ void add_ns_ids(TaskKobjIdsEntry &ids, pid_t pid)
 bool shares(pid_t a, pid_t b, int kcmp_type) { return syscall(SYS_kcmp, a, b, kcmp_type, 0, 0) == 0; }
 
 // Each task's own vm and sighand; its parent's fd table and fs when it shares them
-// (CLONE_FILES, CLONE_FS: the only sharing check_shared lets through), else its own.
-TaskKobjIdsEntry *make_ids(PbArena &a, pid_t pid, uint32_t id, pid_t ppid, const TaskKobjIdsEntry *parent)
+// (CLONE_FILES, CLONE_FS), else those of an earlier task it shares them with (a sibling,
+// check_shared), else its own.
+TaskKobjIdsEntry *make_ids(PbArena &a, pid_t pid, uint32_t id, pid_t ppid,
+			   const std::map<pid_t, const TaskKobjIdsEntry *> &earlier)
 {
 	TaskKobjIdsEntry *ids = a.make(task_kobj_ids_entry__init);
 	ids->vm_id = ids->files_id = ids->fs_id = ids->sighand_id = id;
-	if (parent && shares(pid, ppid, KCMP_FILES))
-		ids->files_id = parent->files_id;
-	if (parent && shares(pid, ppid, KCMP_FS))
-		ids->fs_id = parent->fs_id;
+	auto parent = earlier.find(ppid);
+	if (parent != earlier.end() && shares(pid, ppid, KCMP_FILES))
+		ids->files_id = parent->second->files_id;
+	if (parent != earlier.end() && shares(pid, ppid, KCMP_FS))
+		ids->fs_id = parent->second->fs_id;
+	for (const auto &[other, o] : earlier) {
+		if (ids->files_id == id && shares(pid, other, KCMP_FILES))
+			ids->files_id = o->files_id;
+		if (ids->fs_id == id && shares(pid, other, KCMP_FS))
+			ids->fs_id = o->fs_id;
+	}
 	add_ns_ids(*ids, pid);
 	return ids;
 }
@@ -192,16 +203,16 @@ Result<> dump_inventory(ImageDir &dir, PbArena &a, TaskKobjIdsEntry *root_ids)
 }
 
 // Everything written of one task while it is frozen and cured, but its pages: those are left to
-// the memory thread (the job returned). A task sharing its parent's fd table (files_id) has its
-// fds in the parent's fdinfo image.
-Result<MemoryJob> dump_frozen(DumpContext &ctx, const TaskParasiteState &ps, TaskKobjIdsEntry *ids, bool parent_fds)
+// the memory thread (the job returned). A task sharing the fd table (files_id) of a task dumped
+// before it (its parent, or a sibling) has its fds in that task's fdinfo image.
+Result<MemoryJob> dump_frozen(DumpContext &ctx, const TaskParasiteState &ps, TaskKobjIdsEntry *ids, bool shared_fds)
 {
 	pid_t pid = ctx.pid();
 	pr_info("Dumping task (pid: {})", pid);
 	TRY(dump_cores(ctx, ps));
 	MemoryJob mem = TRY(dump_mm(ctx, ps));
-	if (parent_fds) {
-		pr_info("{} shares its parent's fd table (files id {})", pid, ids->files_id);
+	if (shared_fds) {
+		pr_info("{} shares the fd table of an earlier task (files id {})", pid, ids->files_id);
 		ctx.files.saw_task(pid);
 	} else {
 		TRY_CTX(ctx.files.dump_fds(pid, ids->files_id, ctx.opts), "fds of {}", pid);
@@ -250,10 +261,45 @@ pid_t sharing_top(const SeizedTree &t, pid_t pid, int kcmp_type)
 	return pid;
 }
 
-// Processes (not threads) may share an fd table or fs only with their parent (CLONE_FILES,
-// CLONE_FS), directly or through a chain of parents: restore forks the child with the flag.
-// Shared memory or signal handlers (CLONE_VM, CLONE_SIGHAND: vfork-like children) are refused,
-// as CRIU refuses them.
+// Position of pid in the seizing order, which is pstree.img's.
+size_t order_of(const SeizedTree &t, pid_t pid)
+{
+	for (size_t i = 0; i < t.tasks.size(); i++)
+		if (t.tasks[i].pid() == pid)
+			return i;
+	return t.tasks.size();
+}
+
+// Tasks a and b, the topmost of their chains of sharing children, share their fd table or fs
+// (what): restore rebuilds it only for siblings sharing the fd table (and maybe the fs with it),
+// the first forking the other, which gets its session and fs (restore-shared.cc).
+Result<> check_sibling_share(const SeizedTree &t, pid_t a, pid_t b, const char *what)
+{
+	if (order_of(t, b) < order_of(t, a))
+		std::swap(a, b);
+	pid_t parent = t.parents.at(a);
+	if (t.parents.at(b) != parent)
+		return fail(EOPNOTSUPP, "tasks {} and {} share their {}, but not through a parent and are not "
+			    "siblings: not supported", a, b, what);
+	if (!shares(a, b, KCMP_FILES))
+		return fail(EOPNOTSUPP, "siblings {} and {} share their fs, but not their fd table: not supported",
+			    a, b);
+	if (shares(b, parent, KCMP_FS) && !shares(b, a, KCMP_FS))
+		return fail(EOPNOTSUPP, "task {} shares the fd table of its sibling {} and the fs of its parent: "
+			    "not supported", b, a);
+	ProcStat sa = TRY_CTX(parse_stat(a), "task {}", a), sb = TRY_CTX(parse_stat(b), "task {}", b);
+	if (sa.sid != sb.sid && sb.sid != b)
+		return fail(EOPNOTSUPP, "siblings {} and {} share their fd table, but are in sessions {} and {}: "
+			    "not supported", a, b, sa.sid, sb.sid);
+	return {};
+}
+
+// Processes (not threads) may share an fd table or fs with their parent (CLONE_FILES,
+// CLONE_FS), directly or through a chain of parents: restore forks the child with the flag. The
+// topmost tasks of such chains may share an fd table (and fs) if they are siblings: restore's
+// first sibling forks the others (CLONE_PARENT), so it must be in their session. Shared memory
+// or signal handlers (CLONE_VM, CLONE_SIGHAND: vfork-like children) are refused, as CRIU
+// refuses them.
 Result<> check_shared(const SeizedTree &t)
 {
 	constexpr struct {
@@ -277,64 +323,68 @@ Result<> check_shared(const SeizedTree &t)
 				continue;
 			if (!k.with_parent)
 				return fail(EOPNOTSUPP, "tasks {} and {} share their {}: not supported", a, b, k.what);
-			if (sharing_top(t, a, k.type) != sharing_top(t, b, k.type))
-				return fail(EOPNOTSUPP, "tasks {} and {} share their {}, but not through a parent: "
-					    "not supported (only a child sharing its parent's is)", a, b, k.what);
+			pid_t ta = sharing_top(t, a, k.type), tb = sharing_top(t, b, k.type);
+			if (ta != tb)
+				TRY(check_sibling_share(t, ta, tb, k.what));
 		}
 	}
 	return {};
 }
 
-// Task pid is in a group or session (id) whose leader is not in the tree: it must be dead, its
-// id free, and the task alive (restore rebuilds it with a helper, see pstree.h).
-Result<> check_dead_leader(pid_t pid, const ProcStat &st, pid_t id, const char *what)
+// Task pid is in a group or session (id) whose leader is not in the tree: it must be dead and
+// its id free (restore rebuilds it with a helper, see pstree.h).
+Result<> check_dead_leader(pid_t pid, pid_t id, const char *what)
 {
 	if (kill(id, 0) == 0 || errno != ESRCH)
 		return fail(EOPNOTSUPP, "task {} is in {} {}, whose leader is alive outside the tree: not "
 			    "supported", pid, what, id);
-	if (st.state == 'Z')
-		return fail(EOPNOTSUPP, "zombie {} is in {} {}, whose leader is dead: not supported yet", pid, what, id);
 	pr_info("task {} is in {} {}, whose leader is dead: restore adds a helper", pid, what, id);
 	return {};
 }
 
-// A session whose leader has died: its members whose parent is outside it were reparented to
-// that parent, a child subreaper; restore's helper forks them, so they must have one parent.
-Result<> check_dead_session(pid_t pid, pid_t ppid, const ProcStat &st, std::map<pid_t, pid_t> &sessions)
+// The tree as pstree.img will list it: the live tasks (root first), then the zombies.
+Result<std::vector<PstreeItem>> pstree_items(const SeizedTree &t, const std::set<pid_t> &subreapers = {})
 {
-	TRY(check_dead_leader(pid, st, st.sid, "session"));
-	if (TRY_CTX(parse_stat(ppid), "task {}", ppid).sid == st.sid)
-		return {};
-	auto [it, added] = sessions.emplace(st.sid, ppid);
-	if (it->second != ppid)
-		return fail(EOPNOTSUPP, "session {} has children of tasks {} and {}: not supported yet", st.sid,
-			    it->second, ppid);
-	return {};
+	std::vector<PstreeItem> items;
+	for (const compel::SeizedProcess &p : t.tasks) {
+		ProcStat st = TRY_CTX(parse_stat(p.pid()), "task {}", p.pid());
+		items.push_back(PstreeItem{p.pid(), t.parents.at(p.pid()), st.pgid, st.sid, false,
+					   subreapers.count(p.pid()) > 0});
+	}
+	for (const auto &[pid, st] : t.zombies)
+		items.push_back(PstreeItem{pid, t.parents.at(pid), st.pgid, st.sid, true, false});
+	return items;
 }
 
 // Every task's process group has its leader in the tree (a live task or a zombie), or is the
 // shell's (the root's group, under --shell-job), or has lost its leader, whose id nobody uses
-// any more: restore rebuilds that group with a helper task (see pstree.h). A group whose leader
-// lives outside the tree is refused: restore could not take its id. Sessions alike, but the
-// root's session may be any (restore_session checks it).
+// any more: restore rebuilds that group with a helper task (see pstree.h; check_pstree_plan
+// checks it can). A group whose leader lives outside the tree is refused: restore could not
+// take its id. Sessions alike, but the root's session may be any (restore_session checks it).
 Result<> check_groups(const SeizedTree &t, const Options &opts)
 {
-	pid_t root = t.tasks.front().pid();
-	ProcStat rst = TRY_CTX(parse_stat(root), "task {}", root);
-	pid_t shell = rst.pgid;
-	if (!t.parents.count(shell) && !opts.shell_job)
+	std::vector<PstreeItem> items = TRY(pstree_items(t));
+	const PstreeItem &root = items.front();
+	if (!t.parents.count(root.pgid) && !opts.shell_job)
 		return fail(EOPNOTSUPP, "task {} is in process group {}, whose leader is not in the tree: not "
-			    "supported yet (--shell-job if it is the shell's)", root, shell);
-	std::map<pid_t, pid_t> sessions; // a session whose leader has died -> the subreaper of its members
-	for (const auto &[pid, ppid] : t.parents) {
-		ProcStat st = TRY_CTX(parse_stat(pid), "task {}", pid);
-		bool dead_session = !t.parents.count(st.sid) && st.sid != rst.sid;
+			    "supported yet (--shell-job if it is the shell's)", root.pid, root.pgid);
+	for (const PstreeItem &it : items) {
+		bool dead_session = !t.parents.count(it.sid) && it.sid != root.sid;
 		if (dead_session)
-			TRY(check_dead_session(pid, ppid, st, sessions));
-		if (t.parents.count(st.pgid) || st.pgid == shell || (dead_session && st.pgid == st.sid))
+			TRY(check_dead_leader(it.pid, it.sid, "session"));
+		if (t.parents.count(it.pgid) || it.pgid == root.pgid || (dead_session && it.pgid == it.sid))
 			continue; // the last: the session's helper leads it
-		TRY(check_dead_leader(pid, st, st.pgid, "process group"));
+		TRY(check_dead_leader(it.pid, it.pgid, "process group"));
 	}
+	return {};
+}
+
+// Restore can fork every task in its session and group, with the helpers it will plan (which
+// need to know the child subreapers, which the parasites told).
+Result<> check_pstree_plan(const SeizedTree &t, const std::set<pid_t> &subreapers, const Options &opts)
+{
+	std::vector<PstreeItem> items = TRY(pstree_items(t, subreapers));
+	TRY(plan_pstree(items, opts));
 	return {};
 }
 
@@ -391,20 +441,22 @@ Result<> dump_tree(const Options &opts)
 	MemDumpQueue memory(dir); // destroyed (its thread joined) before the tasks may run again
 	TaskKobjIdsEntry *root_ids = nullptr;
 	std::map<pid_t, const TaskKobjIdsEntry *> all_ids;
+	std::set<pid_t> subreapers;
 	for (compel::SeizedProcess &proc : tree.tasks) {
 		uint32_t n = uint32_t(tasks.size()) + kFirstId;
 		DumpContext &ctx = tasks.emplace_back(
 			DumpContext{.opts = opts, .dir = dir, .proc = proc, .files = files, .pages_id = n});
 		TaskParasiteState ps = TRY(collect_parasite_state(proc));
-		pid_t ppid = tree.parents.at(proc.pid());
-		const TaskKobjIdsEntry *parent = all_ids.count(ppid) ? all_ids.at(ppid) : nullptr;
-		TaskKobjIdsEntry *ids = make_ids(ctx.arena, proc.pid(), n, ppid, parent);
-		memory.push(TRY(dump_frozen(ctx, ps, ids, parent && parent->files_id == ids->files_id)));
+		if (ps.child_subreaper)
+			subreapers.insert(proc.pid());
+		TaskKobjIdsEntry *ids = make_ids(ctx.arena, proc.pid(), n, tree.parents.at(proc.pid()), all_ids);
+		memory.push(TRY(dump_frozen(ctx, ps, ids, ids->files_id != n)));
 		TRY(memory.check());
 		all_ids[proc.pid()] = ids;
 		if (!root_ids)
 			root_ids = ids;
 	}
+	TRY(check_pstree_plan(tree, subreapers, opts));
 	TRY(dump_pstree(dir, tasks.front().arena, tasks, tree));
 	TRY_CTX(files.close(), "files of {}", pid);
 	MemDumpResult mem = TRY(memory.finish());

@@ -335,7 +335,11 @@ Result<int> restore(const Options &opts)
 	std::vector<TaskPlan> tasks = TRY(plan_tasks(dir, tree));
 	TRY(verify_sealed_images(dir)); // the rest: every image is authenticated before a task exists
 	TRY(load_page_tags(dir, tasks));
-	std::vector<PgrpHelper> helpers = TRY(plan_pgrp_helpers(tasks, opts));
+	PstreePlan pstree = TRY(plan_pstree(pstree_items(tasks), opts));
+	for (TaskPlan &t : tasks)
+		if (auto born = pstree.born_sid.find(t.images.pid); born != pstree.born_sid.end())
+			t.born_sid = born->second;
+	const std::vector<PgrpHelper> &helpers = pstree.helpers;
 	TRY(check_free(tasks, helpers));
 	TRY(check_shared_ids(tasks));
 	ShmemTable shmem = shared_segments(tasks);

@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <map>
 #include <set>
@@ -390,9 +391,24 @@ std::map<uint32_t, int> inherited_files(const RestoreContext &ctx, const TaskPla
 // Forks every child of tasks[index] with its PID; each becomes its task.
 // A zombie comes back by ending as it did: its name, session and group, then its exit status
 // or death by its signal (without a core file, which the first death may have left).
+// A zombie can't join its group at the end (join_group): a group whose leader has died exists
+// by now (its helper was forked first, see pstree.h), but one led by a task forked elsewhere in
+// the tree may not yet. That task makes it first thing and never waits for a zombie to end, so
+// the zombie waits for it (criu's group, under --shell-job, is there already).
+void join_zombie_group(const RestoreContext &ctx, const TaskImages &task)
+{
+	if (!restored_groups(ctx.tasks, ctx.helpers).count(task.pgid))
+		return;
+	for (int i = 0; i < 10000 && getpgrp() != task.pgid && setpgid(0, task.pgid) < 0; i++)
+		usleep(1000);
+	if (getpgrp() != task.pgid)
+		die(Error(errno, fmt::format("zombie {} can't join process group {}", task.pid, task.pgid)));
+}
+
 [[noreturn]] void become_zombie(const RestoreContext &ctx, const TaskImages &task)
 {
 	must(restore_session(ctx.opts, task));
+	join_zombie_group(ctx, task);
 	prctl(PR_SET_NAME, task.tc().comm);
 	int status = task.exit_status();
 	if (WIFEXITED(status))
@@ -410,12 +426,13 @@ std::map<uint32_t, int> inherited_files(const RestoreContext &ctx, const TaskPla
 }
 
 // Once the zombie children are dead (criu, their tracer, has seen them end first), the SIGCHLD
-// they sent this task is taken back: the task had received it before the checkpoint.
+// they sent this task is taken back: the task had received it before the checkpoint. A session
+// helper comes before the zombies it forked: they are this task's children once it has ended.
 void await_zombies(const std::vector<pid_t> &zombies)
 {
 	for (pid_t pid : zombies) {
 		siginfo_t si{};
-		if (waitid(P_PID, id_t(pid), &si, WEXITED | WNOWAIT) < 0)
+		if (waitid(P_PID, id_t(pid), &si, WEXITED | WNOWAIT | __WALL) < 0)
 			die(Error(errno, fmt::format("zombie {} did not end", pid)));
 	}
 	sigset_t chld;
@@ -435,32 +452,49 @@ void await_zombies(const std::vector<pid_t> &zombies)
 	if (setsid() < 0)
 		die(Error(errno, fmt::format("helper {}: can't make a session", h.pid)));
 	const TaskPlan &plan = ctx.tasks[index];
-	for (size_t i = index + 1; i < ctx.tasks.size(); i++) {
-		const TaskImages &child = ctx.tasks[i].images;
-		if (child.ppid != plan.images.pid || child.sid != h.pid)
-			continue;
-		if (must(clone_with_pid(child.pid, false)) == 0)
-			become_task(ctx, i, own, &plan); // reparented to tasks[index], a subreaper, when we exit
-	}
-	_exit(0);
-}
-
-void fork_children(const RestoreContext &ctx, size_t index, OwnFds own)
-{
-	const TaskPlan &plan = ctx.tasks[index];
-	std::set<pid_t> sessions; // led by a helper: it forks this task's children in them
-	for (const PgrpHelper &h : ctx.helpers) {
-		if (h.parent != plan.images.pid)
-			continue;
-		if (must(clone_helper(h)) == 0)
-			become_helper(ctx, index, own, h);
-		if (h.session)
-			sessions.insert(h.pid);
-	}
 	std::vector<pid_t> zombies;
 	for (size_t i = index + 1; i < ctx.tasks.size(); i++) {
 		const TaskImages &child = ctx.tasks[i].images;
-		if (child.ppid != plan.images.pid || sessions.count(child.sid))
+		if (child.ppid != plan.images.pid || ctx.tasks[i].birth_session() != h.pid)
+			continue;
+		pid_t pid = must(clone_with_pid(child.pid, false));
+		if (pid == 0 && child.zombie)
+			become_zombie(ctx, child);
+		if (pid == 0)
+			become_task(ctx, i, own, &plan); // reparented to tasks[index], a subreaper, when we exit
+		if (child.zombie)
+			zombies.push_back(pid);
+	}
+	await_zombies(zombies); // seen by criu: reparented as zombies, they signal tasks[index]
+	_exit(0);
+}
+
+// The zombies a session helper h forks (children of tasks[index] in h's session).
+bool forks_zombies(const RestoreContext &ctx, size_t index, const PgrpHelper &h)
+{
+	for (size_t i = index + 1; i < ctx.tasks.size(); i++) {
+		const TaskImages &t = ctx.tasks[i].images;
+		if (t.ppid == ctx.tasks[index].images.pid && ctx.tasks[i].birth_session() == h.pid && t.zombie)
+			return true;
+	}
+	return false;
+}
+
+// Forks the children of tasks[index] that no session helper forks: those born in session sid,
+// or (sid 0) the others.
+void fork_own_children(const RestoreContext &ctx, size_t index, OwnFds own, const std::set<pid_t> &sessions,
+		       pid_t sid, std::vector<pid_t> &zombies)
+{
+	const TaskPlan &plan = ctx.tasks[index];
+	for (size_t i = index + 1; i < ctx.tasks.size(); i++) {
+		const TaskImages &child = ctx.tasks[i].images;
+		pid_t birth = ctx.tasks[i].birth_session();
+		if (child.ppid != plan.images.pid)
+			continue;
+		if (child.zombie && sessions.count(birth))
+			zombies.push_back(child.pid); // after its helper
+		if (sessions.count(birth) || (sid && birth != sid) || (!sid && plan.born_sid && birth == plan.born_sid) ||
+		    files_sibling(ctx.tasks, i))
 			continue;
 		pid_t pid = must(clone_with_pid(child.pid, false, shared_with_parent(ctx.tasks, i)));
 		if (pid == 0 && child.zombie)
@@ -470,6 +504,52 @@ void fork_children(const RestoreContext &ctx, size_t index, OwnFds own)
 		if (child.zombie)
 			zombies.push_back(pid);
 	}
+}
+
+// The siblings of tasks[index] that share its fd table, which their parent does not: forked
+// here, in that table (CLONE_PARENT | CLONE_FILES, see files_sibling).
+void fork_siblings(const RestoreContext &ctx, size_t index, OwnFds own)
+{
+	for (size_t i = index + 1; i < ctx.tasks.size(); i++) {
+		if (files_sibling(ctx.tasks, i) != index)
+			continue;
+		const TaskImages &t = ctx.tasks[i].images;
+		if (must(clone_with_pid(t.pid, true, shared_at_fork(ctx.tasks, i))) != 0)
+			continue;
+		for (const TaskPlan &p : ctx.tasks)
+			if (p.images.pid == t.ppid)
+				become_task(ctx, i, own, &p);
+		die(Error(EINVAL, fmt::format("task {}: its parent {} is not in the tree", t.pid, t.ppid)));
+	}
+}
+
+// A task born in a session it left (born_sid) forks its children in that session first, then
+// calls setsid(); then its helpers (pstree.h) and its other children.
+void fork_children(const RestoreContext &ctx, size_t index, OwnFds own)
+{
+	const TaskPlan &plan = ctx.tasks[index];
+	std::set<pid_t> sessions; // led by a helper: it forks this task's children in them
+	std::vector<pid_t> zombies;
+	if (plan.born_sid) {
+		fork_own_children(ctx, index, own, sessions, plan.born_sid, zombies);
+		must(restore_session(ctx.opts, plan.images));
+		must(ctx.files.fds_installed(plan.images.pid));
+	}
+	for (const PgrpHelper &h : ctx.helpers) {
+		if (h.parent != plan.images.pid)
+			continue;
+		pid_t pid = must(clone_helper(h));
+		if (pid == 0)
+			become_helper(ctx, index, own, h);
+		if (!h.session && setpgid(pid, pid) < 0 && getpgid(pid) != pid) // the group exists now
+			die(Error(errno, fmt::format("task {}: can't make helper {} a group leader", plan.images.pid, pid)));
+		if (h.session)
+			sessions.insert(h.pid);
+		if (h.session && forks_zombies(ctx, index, h))
+			zombies.push_back(pid);
+	}
+	fork_own_children(ctx, index, own, sessions, 0, zombies);
+	fork_siblings(ctx, index, own);
 	await_zombies(zombies);
 }
 
@@ -477,7 +557,10 @@ void become_task(const RestoreContext &ctx, size_t index, OwnFds own, const Task
 {
 	const TaskPlan &plan = ctx.tasks[index];
 	const TaskImages &task = plan.images;
-	must(restore_session(ctx.opts, task));
+	if (!plan.born_sid)
+		must(restore_session(ctx.opts, task));
+	else if (getsid(0) != plan.born_sid) // it leaves the session once its children in it exist
+		die(Error(EINVAL, fmt::format("task {} is not born in session {}", task.pid, plan.born_sid)));
 	if (personality(task.tc().personality) < 0)
 		die(Error(errno, fmt::format("can't set personality {:#x}", task.tc().personality)));
 
@@ -489,16 +572,17 @@ void become_task(const RestoreContext &ctx, size_t index, OwnFds own, const Task
 		must(ctx.shmem.create_all(ctx.dir, ctx.max_fd));
 		std::vector<const FdPlan *> fd_plans; // one per fd table: CLONE_FILES children share theirs
 		for (size_t i = 0; i < ctx.tasks.size(); i++)
-			if (!(shared_with_parent(ctx.tasks, i) & CLONE_FILES))
+			if (!(shared_at_fork(ctx.tasks, i) & CLONE_FILES))
 				fd_plans.push_back(&ctx.tasks[i].fds);
 		must(ctx.files.open_shared(ctx.max_fd, fd_plans));
 	}
-	// A task sharing its parent's fd table or fs (forked with CLONE_FILES, CLONE_FS) has them
-	// from its parent already: it must not open, replace or close any fd of the table.
-	uint64_t shared = shared_with_parent(ctx.tasks, index);
+	// A task sharing its parent's (or a sibling's) fd table or fs (forked with CLONE_FILES,
+	// CLONE_FS) has them already: it must not open, replace or close any fd of the table.
+	uint64_t shared = shared_at_fork(ctx.tasks, index);
 	if (!(shared & CLONE_FILES))
 		must(plan.fds.install(ctx.files, ctx.opts.shell_job, own.tty, inherited_files(ctx, plan, parent)));
-	must(ctx.files.fds_installed(task.pid));
+	if (!plan.born_sid) // else once it leads its session: it may take a controlling terminal
+		must(ctx.files.fds_installed(task.pid));
 	if (!(shared & CLONE_FS))
 		must(restore_fs(ctx.files, task));
 	// A subreaper already (the restorer sets it too): children a session helper forks come back to it.

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -78,6 +79,9 @@ class FileTable;
 struct TaskPlan {
 	TaskImages images;
 	FdPlan fds;
+	pid_t born_sid = 0; // forked in this session, it forks its children in it before setsid() (pstree.h)
+	// The session its forker must be in.
+	pid_t birth_session() const { return born_sid ? born_sid : images.sid; }
 };
 
 // What the restore of a tree works from; everything read and checked before the first fork.
@@ -117,17 +121,26 @@ struct TaskReport {
 // CLONE_FILES, CLONE_FS; 0 for the root and zombies.
 uint64_t shared_with_parent(const std::vector<TaskPlan> &tasks, size_t index);
 
+// The sibling (an index) whose fd table tasks[index] shares, without its parent: the first task
+// of the table among its siblings, which forks it (CLONE_PARENT | CLONE_FILES).
+std::optional<size_t> files_sibling(const std::vector<TaskPlan> &tasks, size_t index);
+
+// The flags tasks[index] is forked with: shared_with_parent's, or, when its sibling forks it,
+// CLONE_FILES and CLONE_FS if it shares that sibling's fs too.
+uint64_t shared_at_fork(const std::vector<TaskPlan> &tasks, size_t index);
+
 // Who closes criu's hidden fds (log, report pipe, images directory, the root's pipes and
 // sockets...) in a task's fd table before it runs: its restorer when the table is its own;
-// criu from outside, once every task has trapped, in the topmost task of a table its children
-// share (CLONE_FILES); nobody in those children. See Documentation/restore.md.
+// criu from outside, once every task has trapped, in the topmost (first) task of a table other
+// tasks share (CLONE_FILES); nobody in those. See Documentation/restore.md.
 enum class HiddenFds { Restorer, Criu, Nobody };
 HiddenFds hidden_fds_closer(const std::vector<TaskPlan> &tasks, size_t index);
 
 // Every fd number but keep (sorted), as ranges: criu's fds in a task's table.
 std::vector<std::pair<uint64_t, uint64_t>> fds_to_close(const std::vector<int> &keep);
 
-// A task sharing an fd table or fs with a task other than its parent (chain) is refused.
+// A task sharing an fd table or fs with a task other than its parent (chain) or, for the fd table
+// (and with it the fs), a sibling is refused.
 [[nodiscard]] Result<> check_shared_ids(const std::vector<TaskPlan> &tasks);
 
 } // namespace criu

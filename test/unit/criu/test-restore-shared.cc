@@ -53,19 +53,45 @@ TEST_CASE("a chain of children sharing the root's fd table", "[restore-shared]")
 	CHECK(check_shared_ids(tasks));
 }
 
-TEST_CASE("an fd table or fs shared between siblings is refused", "[restore-shared]")
+TEST_CASE("siblings sharing an fd table their parent does not: the first forks the others", "[restore-shared]")
 {
-	std::vector<TaskPlan> files, fs;
-	add(files, 10, 0, 1, 1);
-	add(files, 11, 10, 2, 2);
-	add(files, 12, 10, 2, 3);
-	auto r = check_shared_ids(files);
-	REQUIRE(!r);
-	CHECK_THAT(r.error().describe(), Catch::Contains("task 12 shares the fd table of task 11"));
+	std::vector<TaskPlan> tasks;
+	add(tasks, 10, 0, 1, 1);
+	add(tasks, 11, 10, 2, 2);
+	add(tasks, 12, 10, 2, 3); // 11's fd table, its own fs
+	add(tasks, 13, 10, 2, 2); // 11's fd table and fs
+	add(tasks, 14, 13, 2, 5); // 13's fd table: its parent's
+	CHECK(!files_sibling(tasks, 1));
+	CHECK(files_sibling(tasks, 2) == 1u);
+	CHECK(files_sibling(tasks, 3) == 1u);
+	CHECK(!files_sibling(tasks, 4));
+	CHECK(shared_at_fork(tasks, 2) == CLONE_FILES);
+	CHECK(shared_at_fork(tasks, 3) == (CLONE_FILES | CLONE_FS));
+	CHECK(shared_at_fork(tasks, 4) == CLONE_FILES);
+	CHECK(hidden_fds_closer(tasks, 1) == HiddenFds::Criu);
+	CHECK(hidden_fds_closer(tasks, 2) == HiddenFds::Nobody);
+	CHECK(hidden_fds_closer(tasks, 4) == HiddenFds::Nobody);
+	CHECK(check_shared_ids(tasks));
+}
+
+TEST_CASE("an fs shared between siblings without their fd table is refused", "[restore-shared]")
+{
+	std::vector<TaskPlan> fs, parent_fs, cousins;
 	add(fs, 10, 0, 1, 1);
 	add(fs, 11, 10, 2, 2);
 	add(fs, 12, 10, 3, 2);
 	CHECK(!check_shared_ids(fs));
+	add(parent_fs, 10, 0, 1, 1);
+	add(parent_fs, 11, 10, 2, 2);
+	add(parent_fs, 12, 10, 2, 1); // 11's fd table, the parent's fs
+	CHECK(!check_shared_ids(parent_fs));
+	add(cousins, 10, 0, 1, 1);
+	add(cousins, 11, 10, 2, 2);
+	add(cousins, 12, 10, 3, 3);
+	add(cousins, 13, 12, 2, 4);
+	auto r = check_shared_ids(cousins);
+	REQUIRE(!r);
+	CHECK_THAT(r.error().describe(), Catch::Contains("task 13 shares the fd table of task 11"));
 }
 
 TEST_CASE("criu's fds are every number but the task's", "[restore-shared]")
