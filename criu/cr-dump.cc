@@ -15,9 +15,11 @@
 #include <deque>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <sstream>
 
 #include "action-scripts.h"
+#include "clone-vm.h"
 #include "common/log.h"
 #include "common/xio.h"
 #include "dump-context.h"
@@ -96,8 +98,8 @@ void add_ns_ids(TaskKobjIdsEntry &ids, pid_t pid)
 
 bool shares(pid_t a, pid_t b, int kcmp_type) { return syscall(SYS_kcmp, a, b, kcmp_type, 0, 0) == 0; }
 
-// Each task's own vm and sighand; its parent's fd table and fs when it shares them
-// (CLONE_FILES, CLONE_FS: the only sharing check_shared lets through), else its own.
+// Each task's own vm, sighand, fd table and fs, or its parent's when it shares them (CLONE_VM,
+// CLONE_SIGHAND, CLONE_FILES, CLONE_FS: the only sharing check_shared lets through).
 TaskKobjIdsEntry *make_ids(PbArena &a, pid_t pid, uint32_t id, pid_t ppid, const TaskKobjIdsEntry *parent)
 {
 	TaskKobjIdsEntry *ids = a.make(task_kobj_ids_entry__init);
@@ -106,6 +108,10 @@ TaskKobjIdsEntry *make_ids(PbArena &a, pid_t pid, uint32_t id, pid_t ppid, const
 		ids->files_id = parent->files_id;
 	if (parent && shares(pid, ppid, KCMP_FS))
 		ids->fs_id = parent->fs_id;
+	if (parent && shares(pid, ppid, KCMP_VM))
+		ids->vm_id = parent->vm_id;
+	if (parent && shares(pid, ppid, KCMP_SIGHAND))
+		ids->sighand_id = parent->sighand_id;
 	add_ns_ids(*ids, pid);
 	return ids;
 }
@@ -193,13 +199,19 @@ Result<> dump_inventory(ImageDir &dir, PbArena &a, TaskKobjIdsEntry *root_ids)
 
 // Everything written of one task while it is frozen and cured, but its pages: those are left to
 // the memory thread (the job returned). A task sharing its parent's fd table (files_id) has its
-// fds in the parent's fdinfo image.
-Result<MemoryJob> dump_frozen(DumpContext &ctx, const TaskParasiteState &ps, TaskKobjIdsEntry *ids, bool parent_fds)
+// fds in the parent's fdinfo image; one sharing its parent's memory (vm_id) has no mm image and
+// no pages: its parent's are its (clone-vm.h).
+Result<std::optional<MemoryJob>> dump_frozen(DumpContext &ctx, const TaskParasiteState &ps, TaskKobjIdsEntry *ids,
+					     bool parent_fds, bool parent_vm)
 {
 	pid_t pid = ctx.pid();
 	pr_info("Dumping task (pid: {})", pid);
 	TRY(dump_cores(ctx, ps));
-	MemoryJob mem = TRY(dump_mm(ctx, ps));
+	std::optional<MemoryJob> mem;
+	if (parent_vm)
+		pr_info("{} shares its parent's memory (vm id {})", pid, ids->vm_id);
+	else
+		mem = TRY(dump_mm(ctx, ps));
 	if (parent_fds) {
 		pr_info("{} shares its parent's fd table (files id {})", pid, ids->files_id);
 		ctx.files.saw_task(pid);
@@ -252,18 +264,18 @@ pid_t sharing_top(const SeizedTree &t, pid_t pid, int kcmp_type)
 
 // Processes (not threads) may share an fd table or fs only with their parent (CLONE_FILES,
 // CLONE_FS), directly or through a chain of parents: restore forks the child with the flag.
-// Shared memory or signal handlers (CLONE_VM, CLONE_SIGHAND: vfork-like children) are refused,
-// as CRIU refuses them.
+// Memory and signal handlers (CLONE_VM, CLONE_SIGHAND) likewise, in the form check_clone_vm
+// allows (CRIU refuses them).
 Result<> check_shared(const SeizedTree &t)
 {
 	constexpr struct {
 		int type;
 		const char *what;
 		bool with_parent; // restored when shared along the parent chain
-	} kinds[] = {{KCMP_VM, "memory (CLONE_VM)", false},
+	} kinds[] = {{KCMP_VM, "memory (CLONE_VM)", true},
 		     {KCMP_FILES, "fd table (CLONE_FILES)", true},
 		     {KCMP_FS, "fs (CLONE_FS)", true},
-		     {KCMP_SIGHAND, "signal handlers (CLONE_SIGHAND)", false}};
+		     {KCMP_SIGHAND, "signal handlers (CLONE_SIGHAND)", true}};
 	std::vector<pid_t> pids;
 	for (const compel::SeizedProcess &p : t.tasks)
 		pids.push_back(p.pid());
@@ -282,7 +294,7 @@ Result<> check_shared(const SeizedTree &t)
 					    "not supported (only a child sharing its parent's is)", a, b, k.what);
 		}
 	}
-	return {};
+	return check_clone_vm(t.parents, pids);
 }
 
 // Task pid is in a group or session (id) whose leader is not in the tree: it must be dead, its
@@ -395,11 +407,16 @@ Result<> dump_tree(const Options &opts)
 		uint32_t n = uint32_t(tasks.size()) + kFirstId;
 		DumpContext &ctx = tasks.emplace_back(
 			DumpContext{.opts = opts, .dir = dir, .proc = proc, .files = files, .pages_id = n});
-		TaskParasiteState ps = TRY(collect_parasite_state(proc));
 		pid_t ppid = tree.parents.at(proc.pid());
 		const TaskKobjIdsEntry *parent = all_ids.count(ppid) ? all_ids.at(ppid) : nullptr;
 		TaskKobjIdsEntry *ids = make_ids(ctx.arena, proc.pid(), n, ppid, parent);
-		memory.push(TRY(dump_frozen(ctx, ps, ids, parent && parent->files_id == ids->files_id)));
+		bool parent_vm = parent && parent->vm_id == ids->vm_id;
+		if (parent_vm) // our parasite must not be in the shared memory while its pages are read
+			TRY(memory.wait_idle());
+		TaskParasiteState ps = TRY(collect_parasite_state(proc));
+		auto job = TRY(dump_frozen(ctx, ps, ids, parent && parent->files_id == ids->files_id, parent_vm));
+		if (job)
+			memory.push(std::move(*job));
 		TRY(memory.check());
 		all_ids[proc.pid()] = ids;
 		if (!root_ids)

@@ -20,6 +20,7 @@
 #include <cstring>
 
 #include "common/log.h"
+#include "clone-vm.h"
 #include "common/xio.h"
 #include "files.h"
 #include "options.h"
@@ -65,27 +66,37 @@ private:
 
 size_t nr_siginfo(const SignalQueueEntry *q) { return q ? q->n_signals : 0; }
 
-size_t args_size(const TaskImages &t, size_t nr_fds)
+// What a task's threads and process-wide tables take in the arguments.
+size_t task_args_size(const TaskImages &t)
 {
-	size_t n = sizeof(rst_args) + t.threads.size() * sizeof(rst_thread) +
-		   (t.mm_entry().n_vmas + 8) * sizeof(rst_move) + 16 * sizeof(rst_range) +
-		   (nr_fds + 2) * sizeof(rst_range) + t.mm_entry().n_mm_saved_auxv * 8 +
-		   nr_siginfo(t.tc().signals_s) * RST_SIGINFO_SIZE +
-		   (t.tc().timers ? t.tc().timers->n_posix : 0) * sizeof(rst_posix_timer);
+	size_t n = t.threads.size() * sizeof(rst_thread) + nr_siginfo(t.tc().signals_s) * RST_SIGINFO_SIZE +
+		   (t.tc().timers ? t.tc().timers->n_posix : 0) * sizeof(rst_posix_timer) + 4 * kAlign;
 	for (const ThreadImages &th : t.threads) {
 		n += nr_siginfo(th.thread_core().signals_p) * RST_SIGINFO_SIZE +
 		     th.thread_core().creds->n_groups * 4 + 4 * kAlign;
 		for (const SeccompFilter *f : t.seccomp_chain(th).value_or(std::vector<const SeccompFilter *>{}))
 			n += f->filter.len + sizeof(rst_seccomp_filter) + 2 * kAlign;
 	}
+	return n;
+}
+
+// The task's CLONE_VM children (clone-vm.h) are made by its restorer: their arguments too.
+size_t args_size(const TaskImages &t, size_t nr_fds, const std::vector<const TaskImages *> &vm_kids)
+{
+	size_t n = sizeof(rst_args) + (t.mm_entry().n_vmas + 8) * sizeof(rst_move) + 16 * sizeof(rst_range) +
+		   (nr_fds + 2) * sizeof(rst_range) + t.mm_entry().n_mm_saved_auxv * 8 + task_args_size(t);
+	for (const TaskImages *kid : vm_kids)
+		n += sizeof(rst_vm_child) + task_args_size(*kid) + 4 * kAlign;
 	return n + 16 * kAlign;
 }
 
 size_t blob_size() { return align_up(restorer_blob_mem_size, 4096); }
 
-size_t bootstrap_size(const TaskImages &t, size_t nr_fds)
+// [blob][arguments][a stack for each thread, then for each CLONE_VM child]
+size_t bootstrap_size(const TaskImages &t, size_t nr_fds, const std::vector<const TaskImages *> &vm_kids)
 {
-	return blob_size() + align_up(args_size(t, nr_fds), 4096) + t.threads.size() * RST_THREAD_STACK_SIZE;
+	return blob_size() + align_up(args_size(t, nr_fds, vm_kids), 4096) +
+	       (t.threads.size() + vm_kids.size()) * RST_THREAD_STACK_SIZE;
 }
 
 [[noreturn]] void die(const Error &e)
@@ -183,6 +194,13 @@ void fill_itimer(rst_itimer &out, const ItimerEntry *e)
 		out = rst_itimer{int64_t(e->isec), int64_t(e->iusec), int64_t(e->vsec), int64_t(e->vusec)};
 }
 
+rst_posix_timer posix_timer(const PosixTimerEntry &e)
+{
+	return rst_posix_timer{int32_t(e.it_id), int32_t(e.clock_id), int32_t(e.si_signo), int32_t(e.it_sigev_notify),
+			       e.has_notify_thread_id ? e.notify_thread_id : 0, 0, e.sival_ptr, int64_t(e.isec),
+			       int64_t(e.insec), int64_t(e.vsec), int64_t(e.vnsec)};
+}
+
 template <typename T> uint64_t copy_table(Arena &a, const std::vector<T> &v)
 {
 	T *dst = a.alloc<T>(v.size());
@@ -231,13 +249,8 @@ Result<rst_args *> fill_args(const TaskPlan &plan, const MemRestore &mem, Arena 
 	}
 	if (tc.timers && tc.timers->n_posix) {
 		auto *pt = a.alloc<rst_posix_timer>(tc.timers->n_posix);
-		for (size_t i = 0; i < tc.timers->n_posix; i++) {
-			const PosixTimerEntry &e = *tc.timers->posix[i];
-			pt[i] = rst_posix_timer{int32_t(e.it_id), int32_t(e.clock_id), int32_t(e.si_signo),
-						int32_t(e.it_sigev_notify), e.has_notify_thread_id ? e.notify_thread_id : 0,
-						0, e.sival_ptr, int64_t(e.isec), int64_t(e.insec), int64_t(e.vsec),
-						int64_t(e.vnsec)};
-		}
+		for (size_t i = 0; i < tc.timers->n_posix; i++)
+			pt[i] = posix_timer(*tc.timers->posix[i]);
 		args->posix_timers = a.addr(pt);
 		args->nr_posix_timers = uint32_t(tc.timers->n_posix);
 	}
@@ -253,6 +266,39 @@ Result<rst_args *> fill_args(const TaskPlan &plan, const MemRestore &mem, Arena 
 	args->close_fds = copy_table(a, closing);
 	args->nr_close = uint32_t(closing.size());
 	return args;
+}
+
+// The CLONE_VM children the restorer creates, each on the stack after the task's threads'.
+Result<> fill_vm_children(Arena &a, const std::vector<const TaskImages *> &kids, const MemRestore &mem, rst_args *args)
+{
+	auto *out = a.alloc<rst_vm_child>(kids.size());
+	uint64_t stacks = mem.bootstrap() + mem.bootstrap_size();
+	for (size_t i = 0; i < kids.size(); i++) {
+		const TaskImages &kid = *kids[i];
+		rst_vm_child &c = out[i];
+		size_t stack = args->nr_threads + i;
+		TRY(fill_thread(a, kid, kid.threads.front(), c.thread, stacks - stack * RST_THREAD_STACK_SIZE));
+		c.clone_flags = CLONE_VM | CLONE_SIGHAND | CLONE_FILES | CLONE_FS;
+		c.shared_siginfo = copy_siginfo(a, kid.tc().signals_s, c.nr_shared_siginfo);
+		const TaskTimersEntry *timers = kid.tc().timers;
+		if (timers) {
+			fill_itimer(c.itimers[0], timers->real);
+			fill_itimer(c.itimers[1], timers->virt);
+			fill_itimer(c.itimers[2], timers->prof);
+			auto *pt = a.alloc<rst_posix_timer>(timers->n_posix);
+			for (size_t j = 0; j < timers->n_posix; j++)
+				pt[j] = posix_timer(*timers->posix[j]);
+			c.posix_timers = a.addr(pt);
+			c.nr_posix_timers = uint32_t(timers->n_posix);
+		}
+		const ThreadCoreEntry &tc = kid.threads.front().thread_core();
+		c.pdeath_sig = int32_t(tc.has_pdeath_sig ? tc.pdeath_sig : 0);
+		c.child_subreaper = kid.tc().has_child_subreaper && kid.tc().child_subreaper;
+		pr_info("{}: creates {} in its memory (CLONE_VM)", args->pid, kid.pid);
+	}
+	args->vm_children = a.addr(out);
+	args->nr_vm_children = uint32_t(kids.size());
+	return {};
 }
 
 // Signal dispositions, with the task's own sa_restorer (glibc's sigaction would put its own).
@@ -460,8 +506,8 @@ void fork_children(const RestoreContext &ctx, size_t index, OwnFds own)
 	std::vector<pid_t> zombies;
 	for (size_t i = index + 1; i < ctx.tasks.size(); i++) {
 		const TaskImages &child = ctx.tasks[i].images;
-		if (child.ppid != plan.images.pid || sessions.count(child.sid))
-			continue;
+		if (child.ppid != plan.images.pid || sessions.count(child.sid) || child.vm_child)
+			continue; // a CLONE_VM child is made by this task's restorer
 		pid_t pid = must(clone_with_pid(child.pid, false, shared_with_parent(ctx.tasks, i)));
 		if (pid == 0 && child.zombie)
 			become_zombie(ctx, child);
@@ -506,7 +552,8 @@ void become_task(const RestoreContext &ctx, size_t index, OwnFds own, const Task
 		die(Error(errno, fmt::format("task {}: can't become a child subreaper", task.pid)));
 	fork_children(ctx, index, own);
 
-	MemRestore mem = must(MemRestore::premap(task, ctx.files, ctx.shmem, bootstrap_size(task, plan.fds.fds().size())));
+	std::vector<const TaskImages *> vm_kids = vm_children(ctx.tasks, index);
+	MemRestore mem = must(MemRestore::premap(task, ctx.files, ctx.shmem, bootstrap_size(task, plan.fds.fds().size(), vm_kids)));
 	{
 		PagesReader pages = must(ctx.dir.open_pages(task.pages_id));
 		must(mem.fill(task, pages));
@@ -515,8 +562,9 @@ void become_task(const RestoreContext &ctx, size_t index, OwnFds own, const Task
 	int exe = must(lift(must(ctx.files.open_reg(task.mm_entry().exe_file_id, O_RDONLY)).release(), ctx.max_fd));
 
 	must(restore_sigactions(task.tc()));
-	Arena arena(mem.bootstrap() + blob_size(), align_up(args_size(task, plan.fds.fds().size()), 4096));
+	Arena arena(mem.bootstrap() + blob_size(), align_up(args_size(task, plan.fds.fds().size(), vm_kids), 4096));
 	rst_args *args = must(fill_args(plan, mem, arena, exe, hidden_fds_closer(ctx.tasks, index) == HiddenFds::Restorer));
+	must(fill_vm_children(arena, vm_kids, mem, args));
 	must(restore_rlimits(task.tc()));
 	must(unregister_rseq());
 

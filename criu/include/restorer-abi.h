@@ -96,6 +96,20 @@ struct rst_posix_timer {
 	int64_t value_sec, value_nsec;
 };
 
+/* A child sharing the task's memory and signal handlers, not a thread (criu/include/clone-vm.h):
+ * created by the restorer with clone3(clone_flags, exit_signal SIGCHLD, set_tid = its pid) once
+ * the memory is in place; it sets its own per-process state and its thread's, and traps. */
+struct rst_vm_child {
+	struct rst_thread thread;   /* its one thread: tid is its pid; stack_top its stack */
+	uint64_t clone_flags;       /* CLONE_VM | CLONE_SIGHAND | CLONE_FILES | CLONE_FS */
+	uint64_t shared_siginfo;    /* nr_shared_siginfo * RST_SIGINFO_SIZE bytes */
+	uint64_t posix_timers;      /* rst_posix_timer[nr_posix_timers] */
+	uint32_t nr_shared_siginfo, nr_posix_timers;
+	struct rst_itimer itimers[3];
+	int32_t pdeath_sig;
+	int32_t child_subreaper;
+};
+
 /* Everything the blob needs; at the start of the argument block. */
 struct rst_args {
 	struct rst_range bootstrap; /* unmapped by criu from outside at the end */
@@ -116,6 +130,9 @@ struct rst_args {
 	int32_t child_subreaper;
 	uint32_t threads_ready;     /* futex: threads that reached the final trap */
 	uint32_t failed;            /* any thread failed: the others stop too */
+	uint64_t vm_children;       /* rst_vm_child[nr_vm_children] */
+	uint32_t nr_vm_children;
+	uint32_t pad1;
 };
 
 /* The bootstrap layout: [blob][args, tables, frames][thread stacks]. */

@@ -70,6 +70,7 @@
 #define CLONE_SIGHAND 0x800
 #define CLONE_THREAD 0x10000
 #define CLONE_SYSVSEM 0x40000
+#define SIGCHLD 17
 
 #define sys(nr, a, b, c, d, e) sys_call6(nr, (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), 0)
 
@@ -191,13 +192,14 @@ static void restore_creds(struct rst_args *a, const struct rst_thread *t)
 		CHECK(a, tid, sys(NR_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "PR_SET_NO_NEW_PRIVS", 1);
 }
 
-static void queue_signals(struct rst_args *a, long tid, uint64_t infos, uint32_t n, int shared)
+/* Pending signals of thread tid of process pid (shared: of the process). */
+static void queue_signals(struct rst_args *a, long pid, long tid, uint64_t infos, uint32_t n, int shared)
 {
 	for (uint32_t i = 0; i < n; i++) {
 		const void *info = (const void *)(infos + (uint64_t)i * RST_SIGINFO_SIZE);
 		int sig = *(const int32_t *)info;
-		long ret = shared ? sys(NR_rt_sigqueueinfo, a->pid, sig, info, 0, 0)
-				  : sys(NR_rt_tgsigqueueinfo, a->pid, tid, sig, info, 0);
+		long ret = shared ? sys(NR_rt_sigqueueinfo, pid, sig, info, 0, 0)
+				  : sys(NR_rt_tgsigqueueinfo, pid, tid, sig, info, 0);
 		CHECK(a, tid, ret, "queueing signal", sig);
 	}
 }
@@ -217,8 +219,8 @@ static void restore_seccomp(struct rst_args *a, const struct rst_thread *t)
 	}
 }
 
-/* Per-thread state that ptrace can't set from outside. */
-static void restore_thread(struct rst_args *a, const struct rst_thread *t)
+/* Per-thread state that ptrace can't set from outside; pid: the thread's process. */
+static void restore_thread(struct rst_args *a, long pid, const struct rst_thread *t)
 {
 	long tid = t->tid;
 	struct {
@@ -234,7 +236,7 @@ static void restore_thread(struct rst_args *a, const struct rst_thread *t)
 	if (t->rseq_addr)
 		CHECK(a, tid, sys(NR_rseq, t->rseq_addr, t->rseq_len, 0, t->rseq_sig, 0), "rseq", t->rseq_len);
 	CHECK(a, tid, sys(NR_prctl, PR_SET_NAME, t->comm, 0, 0, 0), "PR_SET_NAME", 0);
-	queue_signals(a, tid, t->siginfo, t->nr_siginfo, 0);
+	queue_signals(a, pid, tid, t->siginfo, t->nr_siginfo, 0);
 	restore_creds(a, t);
 	restore_seccomp(a, t);
 }
@@ -256,7 +258,7 @@ static void thread_main(void *arg)
 	struct rst_thread *t = arg;
 	struct rst_args *a = g_args;
 
-	restore_thread(a, t);
+	restore_thread(a, a->pid, t);
 	__atomic_add_fetch(&a->threads_ready, 1, __ATOMIC_SEQ_CST);
 	sys(NR_futex, &a->threads_ready, FUTEX_WAKE, 1, 0, 0);
 	rst_trap();
@@ -304,14 +306,14 @@ static void restore_mm(struct rst_args *a)
 	CHECK(a, a->pid, sys(NR_prctl, PR_SET_MM, PR_SET_MM_MAP, &a->mm, sizeof(a->mm), 0), "PR_SET_MM_MAP", 0);
 }
 
-/* Timers are made once the threads they may signal exist. */
-static void restore_posix_timers(struct rst_args *a)
+/* Timers are made once the threads they may signal exist; pid: the process they are made in. */
+static void restore_posix_timers(struct rst_args *a, long pid, uint64_t timers, uint32_t n)
 {
-	const struct rst_posix_timer *pt = (const struct rst_posix_timer *)a->posix_timers;
-	if (!a->nr_posix_timers)
+	const struct rst_posix_timer *pt = (const struct rst_posix_timer *)timers;
+	if (!n)
 		return;
-	CHECK(a, a->pid, sys(NR_prctl, PR_TIMER_CREATE_RESTORE_IDS, 1, 0, 0, 0), "PR_TIMER_CREATE_RESTORE_IDS", 1);
-	for (uint32_t i = 0; i < a->nr_posix_timers; i++) {
+	CHECK(a, pid, sys(NR_prctl, PR_TIMER_CREATE_RESTORE_IDS, 1, 0, 0, 0), "PR_TIMER_CREATE_RESTORE_IDS", 1);
+	for (uint32_t i = 0; i < n; i++) {
 		struct {
 			uint64_t value;
 			int32_t signo, notify;
@@ -324,13 +326,51 @@ static void restore_posix_timers(struct rst_args *a)
 		sev.notify = pt[i].notify;
 		sev.tid = pt[i].notify_tid;
 		int32_t id = pt[i].id;
-		CHECK(a, a->pid, sys(NR_timer_create, pt[i].clock_id, &sev, &id, 0, 0), "timer_create", pt[i].id);
+		CHECK(a, pid, sys(NR_timer_create, pt[i].clock_id, &sev, &id, 0, 0), "timer_create", pt[i].id);
 		if (id != pt[i].id)
-			die(a, a->pid, "timer_create gave another id than", pt[i].id, -22);
+			die(a, pid, "timer_create gave another id than", pt[i].id, -22);
 		int64_t its[4] = {pt[i].interval_sec, pt[i].interval_nsec, pt[i].value_sec, pt[i].value_nsec};
-		CHECK(a, a->pid, sys(NR_timer_settime, id, 0, its, 0, 0), "timer_settime", id);
+		CHECK(a, pid, sys(NR_timer_settime, id, 0, its, 0, 0), "timer_settime", id);
 	}
-	CHECK(a, a->pid, sys(NR_prctl, PR_TIMER_CREATE_RESTORE_IDS, 0, 0, 0, 0), "PR_TIMER_CREATE_RESTORE_IDS", 0);
+	CHECK(a, pid, sys(NR_prctl, PR_TIMER_CREATE_RESTORE_IDS, 0, 0, 0, 0), "PR_TIMER_CREATE_RESTORE_IDS", 0);
+}
+
+/* A CLONE_VM child, in itself: its process's state, its thread's, then the trap to criu. */
+static void vm_child_main(void *arg)
+{
+	struct rst_vm_child *c = arg;
+	struct rst_args *a = g_args;
+	long pid = c->thread.tid;
+
+	queue_signals(a, pid, pid, c->shared_siginfo, c->nr_shared_siginfo, 1);
+	for (int which = 0; which < 3; which++)
+		CHECK(a, pid, sys(NR_setitimer, which, &c->itimers[which], 0, 0, 0), "setitimer", which);
+	restore_posix_timers(a, pid, c->posix_timers, c->nr_posix_timers);
+	restore_thread(a, pid, &c->thread);
+	CHECK(a, pid, sys(NR_prctl, PR_SET_PDEATHSIG, c->pdeath_sig, 0, 0, 0), "PR_SET_PDEATHSIG", c->pdeath_sig);
+	if (c->child_subreaper)
+		CHECK(a, pid, sys(NR_prctl, PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), "PR_SET_CHILD_SUBREAPER", 1);
+	rst_trap();
+}
+
+/* Made while the task still has criu's credentials (set_tid needs them). */
+static void create_vm_children(struct rst_args *a)
+{
+	struct rst_vm_child *kids = (struct rst_vm_child *)a->vm_children;
+	for (uint32_t i = 0; i < a->nr_vm_children; i++) {
+		struct rst_vm_child *c = &kids[i];
+		int32_t pid = c->thread.tid;
+		struct clone_args3 ca;
+		memset(&ca, 0, sizeof(ca));
+		ca.flags = c->clone_flags;
+		ca.exit_signal = SIGCHLD;
+		ca.stack = c->thread.stack_top - RST_THREAD_STACK_SIZE;
+		ca.stack_size = RST_THREAD_STACK_SIZE;
+		ca.set_tid = (uint64_t)&pid;
+		ca.set_tid_size = 1;
+		long ret = rst_clone_thread(&ca, sizeof(ca), c, vm_child_main);
+		CHECK(a, a->pid, ret, "creating CLONE_VM child", pid);
+	}
 }
 
 long rst_main(struct rst_args *a)
@@ -339,12 +379,13 @@ long rst_main(struct rst_args *a)
 
 	g_args = a;
 	restore_mm(a);
-	queue_signals(a, a->pid, a->shared_siginfo, a->nr_shared_siginfo, 1);
+	queue_signals(a, a->pid, a->pid, a->shared_siginfo, a->nr_shared_siginfo, 1);
 	for (int which = 0; which < 3; which++)
 		CHECK(a, a->pid, sys(NR_setitimer, which, &a->itimers[which], 0, 0, 0), "setitimer", which);
 	create_threads(a, threads);
-	restore_posix_timers(a);
-	restore_thread(a, &threads[0]);
+	create_vm_children(a);
+	restore_posix_timers(a, a->pid, a->posix_timers, a->nr_posix_timers);
+	restore_thread(a, a->pid, &threads[0]);
 	wait_threads(a);
 
 	/* Credentials changes reset these: set them once every thread has its creds. */

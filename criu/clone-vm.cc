@@ -1,0 +1,176 @@
+// Processes sharing memory and signal handlers without being threads (see clone-vm.h).
+#define LOG_PREFIX "clone-vm: "
+#include "clone-vm.h"
+
+#include <linux/kcmp.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <sstream>
+
+#include "common/log.h"
+#include "common/xio.h"
+#include "proc-parse.h"
+
+namespace criu {
+namespace {
+
+bool shares(pid_t a, pid_t b, int type) { return syscall(SYS_kcmp, a, b, type, 0, 0) == 0; }
+
+// /proc/PID/stat field 38: the signal the parent gets when the task ends.
+Result<int> exit_signal(pid_t pid)
+{
+	std::string stat = TRY(xio::read_file(fmt::format("/proc/{}/stat", pid)));
+	size_t at = stat.rfind(')');
+	if (at == std::string::npos)
+		return fail(EINVAL, "/proc/{}/stat: no command", pid);
+	std::istringstream in(stat.substr(at + 1));
+	std::string field;
+	for (int i = 3; i <= 38 && in >> field; i++)
+		if (i == 38)
+			return std::stoi(field);
+	return fail(EINVAL, "/proc/{}/stat: no exit signal", pid);
+}
+
+Result<std::string> personality_of(pid_t pid) { return read_proc_line(fmt::format("/proc/{}/personality", pid)); }
+
+size_t nr_threads(pid_t pid)
+{
+	std::error_code ec;
+	auto it = std::filesystem::directory_iterator(fmt::format("/proc/{}/task", pid), ec);
+	return ec ? 0 : size_t(std::distance(it, std::filesystem::directory_iterator{}));
+}
+
+// c shares memory or signal handlers with its parent p: the supported form, or a refusal.
+Result<> check_child(pid_t c, pid_t p, const std::map<pid_t, pid_t> &parents)
+{
+	auto refuse = [&](const char *what) {
+		return fail(EOPNOTSUPP, "task {} shares memory and signal handlers with its parent {}, but {}: not "
+			    "supported", c, p, what);
+	};
+	if (!shares(c, p, KCMP_VM))
+		return fail(EOPNOTSUPP, "tasks {} and {} share their signal handlers but not their memory: not supported",
+			    c, p);
+	if (!shares(c, p, KCMP_SIGHAND))
+		return fail(EOPNOTSUPP, "tasks {} and {} share their memory (CLONE_VM) but not their signal handlers "
+			    "(CLONE_SIGHAND): not supported", c, p);
+	if (!shares(c, p, KCMP_FILES))
+		return refuse("has its own fd table (no CLONE_FILES)");
+	if (!shares(c, p, KCMP_FS))
+		return refuse("has its own fs (no CLONE_FS)");
+	if (nr_threads(c) != 1)
+		return refuse("has threads");
+	for (const auto &[kid, parent] : parents)
+		if (parent == c)
+			return fail(EOPNOTSUPP, "task {} shares memory and signal handlers with its parent {}, but has a "
+				    "child {}: not supported", c, p, kid);
+	ProcStat cs = TRY_CTX(parse_stat(c), "task {}", c), ps = TRY_CTX(parse_stat(p), "task {}", p);
+	if (cs.sid != ps.sid || cs.pgid != ps.pgid)
+		return refuse("is in another session or process group");
+	if (int sig = TRY_CTX(exit_signal(c), "task {}", c); sig != SIGCHLD)
+		return fail(EOPNOTSUPP, "task {} shares memory and signal handlers with its parent {}, but its exit "
+			    "signal is {}, not SIGCHLD: not supported", c, p, sig);
+	if (TRY(personality_of(c)) != TRY(personality_of(p)))
+		return refuse("has another personality");
+	return {};
+}
+
+} // namespace
+
+bool shares_parent_vm(pid_t pid, pid_t ppid) { return ppid > 0 && shares(pid, ppid, KCMP_VM); }
+
+Result<> check_clone_vm(const std::map<pid_t, pid_t> &parents, const std::vector<pid_t> &live)
+{
+	for (pid_t c : live) {
+		pid_t p = parents.at(c);
+		if (p == 0 || (!shares(c, p, KCMP_VM) && !shares(c, p, KCMP_SIGHAND)))
+			continue;
+		TRY(check_child(c, p, parents));
+		pr_info("task {} shares memory, signal handlers, fd table and fs with its parent {}", c, p);
+	}
+	return {};
+}
+
+std::vector<const TaskImages *> vm_children(const std::vector<TaskPlan> &tasks, size_t index)
+{
+	std::vector<const TaskImages *> out;
+	for (size_t i = index + 1; i < tasks.size(); i++)
+		if (tasks[i].images.vm_child && tasks[i].images.ppid == tasks[index].images.pid)
+			out.push_back(&tasks[i].images);
+	return out;
+}
+
+namespace {
+
+Result<> check_vm_child(const TaskImages &c, const TaskImages &p, const std::vector<TaskPlan> &tasks)
+{
+	const TaskKobjIdsEntry &ci = c.ids_entry(), &pi = p.ids_entry();
+	auto refuse = [&](const char *what) {
+		return fail(EINVAL, "ids-{}.img: task {} shares the memory of its parent {}, but {}: not supported",
+			    c.pid, c.pid, p.pid, what);
+	};
+	if (p.zombie || p.vm_child)
+		return refuse("that parent is a zombie or shares its memory too");
+	if (ci.sighand_id != pi.sighand_id)
+		return refuse("not its signal handlers");
+	if (ci.files_id != pi.files_id || ci.fs_id != pi.fs_id)
+		return refuse("not its fd table and fs");
+	if (c.threads.size() != 1)
+		return refuse("has threads");
+	if (c.sid != p.sid || c.pgid != p.pgid)
+		return refuse("not its session and process group");
+	if (c.tc().personality != p.tc().personality)
+		return refuse("not its personality");
+	for (const TaskPlan &t : tasks)
+		if (t.images.ppid == c.pid)
+			return refuse("has children");
+	return {};
+}
+
+} // namespace
+
+Result<> check_vm_children(const std::vector<TaskPlan> &tasks)
+{
+	for (size_t i = 0; i < tasks.size(); i++) {
+		const TaskImages &c = tasks[i].images;
+		if (c.zombie)
+			continue;
+		for (size_t j = 0; j < i && !c.vm_child; j++) {
+			const TaskImages &o = tasks[j].images;
+			if (!o.zombie && (o.ids_entry().vm_id == c.ids_entry().vm_id ||
+					  o.ids_entry().sighand_id == c.ids_entry().sighand_id))
+				return fail(EINVAL, "ids-{}.img: task {} shares the memory or signal handlers of task {}, "
+					    "but not its parent's: not supported", c.pid, c.pid, o.pid);
+		}
+		if (!c.vm_child)
+			continue;
+		auto parent = std::find_if(tasks.begin(), tasks.end(), [&](const TaskPlan &t) { return t.images.pid == c.ppid; });
+		if (parent == tasks.end())
+			return fail(EINVAL, "pstree.img: the parent {} of task {} is missing", c.ppid, c.pid);
+		TRY(check_vm_child(c, parent->images, tasks));
+		pr_info("task {} shares memory, signal handlers, fd table and fs with its parent {}", c.pid, c.ppid);
+	}
+	return {};
+}
+
+Result<> restore_vm_child_rlimits(const TaskImages &task)
+{
+	const TaskCoreEntry &tc = task.tc();
+	if (!tc.rlimits)
+		return {};
+	for (size_t r = 0; r < tc.rlimits->n_rlimits; r++) {
+		rlimit lim{tc.rlimits->rlimits[r]->cur, tc.rlimits->rlimits[r]->max};
+		if (prlimit(task.pid, __rlimit_resource(r), &lim, nullptr) < 0)
+			pr_warn("task {}: can't set resource limit {} to {}/{}: {}", task.pid, r, lim.rlim_cur,
+				lim.rlim_max, strerror(errno));
+	}
+	return {};
+}
+
+} // namespace criu
