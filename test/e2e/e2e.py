@@ -405,6 +405,53 @@ def test_not_root(env):
     check_mt(out, len(open(out).read().splitlines()))
 
 
+# A python3 whose child, made with clone(flags) on a ctypes stack, sleeps in pause() in its memory.
+CLONE_VM_LOOP = """
+import ctypes, sys, time
+libc = ctypes.CDLL(None, use_errno=True)
+stack = ctypes.create_string_buffer(1 << 16)
+top = (ctypes.addressof(stack) + (1 << 16)) & ~15
+pause = ctypes.cast(libc.pause, ctypes.c_void_p)
+kid = libc.clone(pause, ctypes.c_void_p(top), int(sys.argv[1]), None)
+open(sys.argv[2], 'w').write(str(kid))
+i = 0
+while True:
+    i += 1
+    print('step', i, flush=True)
+    time.sleep(0.05)
+"""
+
+
+def test_dump_clone_vm_refused(env):
+    """Unsupported CLONE_VM children are refused at dump, naming both tasks; both run on."""
+    CLONE_VM, CLONE_FS, CLONE_FILES, CLONE_SIGHAND = 0x100, 0x200, 0x400, 0x800
+    cases = [(CLONE_VM | signal.SIGCHLD, "not their signal handlers (CLONE_SIGHAND)"),
+             (CLONE_VM | CLONE_SIGHAND | signal.SIGCHLD, "has its own fd table"),
+             (CLONE_VM | CLONE_SIGHAND | CLONE_FILES | CLONE_FS | signal.SIGUSR1, "its exit signal is 10")]
+    for i, (flags, what) in enumerate(cases):
+        out = os.path.join(env.tmp, f"vm{i}.out")
+        pid = env.start(out, "python3", "-c", CLONE_VM_LOOP, str(flags), out + ".kid")
+        wait_lines(out, 2)
+        kid = int(open(out + ".kid").read())
+        env.pids.add(kid)
+        if kid <= 0:
+            raise Failure(f"clone({flags:#x}) failed in the test program")
+        d = os.path.join(env.tmp, f"vm{i}")
+        os.makedirs(d)
+        r = env.criu_run("dump", "-t", str(pid), "-D", d, "-v4", "-o", "dump.log", check=False)
+        log = open(os.path.join(d, "dump.log")).read()
+        err = [l for l in log.splitlines() if "Error" in l and what in l and str(kid) in l and str(pid) in l]
+        if r.returncode == 0 or not err:
+            raise Failure(f"dump of a clone({flags:#x}) child: exit {r.returncode}, want a refusal naming "
+                          f"{kid} and {pid} ({what}):\n" + "".join(log.splitlines(True)[-5:]))
+        check_continues(out, len(open(out).read().splitlines()), r"step (\d+)$")
+        tracer = [l for l in open(f"/proc/{kid}/status").read().splitlines() if l.startswith("TracerPid:")]
+        if state(kid) != "S" or tracer != ["TracerPid:\t0"]:
+            raise Failure(f"the clone({flags:#x}) child {kid} is not left sleeping: {state(kid)}, {tracer}")
+        if os.path.exists(os.path.join(d, "inventory.img")):
+            raise Failure("a refused dump left inventory.img")
+
+
 def test_restore_attached(env):
     """Without -d, criu restore waits for the task and exits with its status."""
     out = os.path.join(env.tmp, "att.out")
@@ -428,7 +475,7 @@ def test_restore_attached(env):
 TESTS = [test_python, test_python_encrypted, test_bash, test_bash_with_children, test_pipeline, test_pipeline_encrypted,
          test_mt, test_mt_encrypted, test_leave_running_twice,
          test_restore_pid_taken, test_restore_missing_image, test_restore_corrupt_core, test_dump_killed,
-         test_not_root, test_restore_attached]
+         test_not_root, test_restore_attached, test_dump_clone_vm_refused]
 
 
 def main():
