@@ -47,6 +47,43 @@ size_t nr_threads(pid_t pid)
 	return ec ? 0 : size_t(std::distance(it, std::filesystem::directory_iterator{}));
 }
 
+// POSIX locks belong to an fd table: restore moves the fds of p and c (see stage_fds), which
+// would drop them.
+Result<bool> has_posix_locks(pid_t pid)
+{
+	std::istringstream in(TRY(xio::read_file("/proc/locks")));
+	std::string line;
+	while (std::getline(in, line)) {
+		std::istringstream f(line);
+		std::string n, type, mode, rw;
+		pid_t owner = 0;
+		if (f >> n >> type >> mode >> rw >> owner && type == "POSIX" && owner == pid)
+			return true;
+	}
+	return false;
+}
+
+// c has an fd table of its own: supported when it is p's only such child, p's table is its
+// own (no other task shares it) and neither holds POSIX locks.
+Result<> check_own_fds(pid_t c, pid_t p, const std::map<pid_t, pid_t> &parents)
+{
+	for (const auto &[other, parent] : parents) {
+		if (other == c || other == p || (other != parents.at(p) && parent != p))
+			continue;
+		if (shares(other, p, KCMP_FILES))
+			return fail(EOPNOTSUPP, "task {} shares memory and signal handlers with its parent {}, but has its "
+				    "own fd table while {} shares the parent's: not supported", c, p, other);
+		if (parent == p && shares(other, p, KCMP_VM) && !shares(other, p, KCMP_FILES))
+			return fail(EOPNOTSUPP, "tasks {} and {} share memory and signal handlers with their parent {}, "
+				    "each with an fd table of its own: not supported (only one such child)", c, other, p);
+	}
+	for (pid_t t : {c, p})
+		if (TRY(has_posix_locks(t)))
+			return fail(EOPNOTSUPP, "task {} shares memory and signal handlers with its parent {}, but has its "
+				    "own fd table, and {} holds POSIX locks: not supported", c, p, t);
+	return {};
+}
+
 // c shares memory or signal handlers with its parent p: the supported form, or a refusal.
 Result<> check_child(pid_t c, pid_t p, const std::map<pid_t, pid_t> &parents)
 {
@@ -61,7 +98,7 @@ Result<> check_child(pid_t c, pid_t p, const std::map<pid_t, pid_t> &parents)
 		return fail(EOPNOTSUPP, "tasks {} and {} share their memory (CLONE_VM) but not their signal handlers "
 			    "(CLONE_SIGHAND): not supported", c, p);
 	if (!shares(c, p, KCMP_FILES))
-		return refuse("has its own fd table (no CLONE_FILES)");
+		TRY(check_own_fds(c, p, parents));
 	if (!shares(c, p, KCMP_FS))
 		return refuse("has its own fs (no CLONE_FS)");
 	if (nr_threads(c) != 1)
@@ -92,21 +129,47 @@ Result<> check_clone_vm(const std::map<pid_t, pid_t> &parents, const std::vector
 		if (p == 0 || (!shares(c, p, KCMP_VM) && !shares(c, p, KCMP_SIGHAND)))
 			continue;
 		TRY(check_child(c, p, parents));
-		pr_info("task {} shares memory, signal handlers, fd table and fs with its parent {}", c, p);
+		pr_info("task {} shares memory, signal handlers{} and fs with its parent {}", c,
+			shares(c, p, KCMP_FILES) ? ", fd table" : "", p);
 	}
 	return {};
 }
 
-std::vector<const TaskImages *> vm_children(const std::vector<TaskPlan> &tasks, size_t index)
+std::vector<const TaskPlan *> vm_children(const std::vector<TaskPlan> &tasks, size_t index)
 {
-	std::vector<const TaskImages *> out;
+	std::vector<const TaskPlan *> out;
 	for (size_t i = index + 1; i < tasks.size(); i++)
 		if (tasks[i].images.vm_child && tasks[i].images.ppid == tasks[index].images.pid)
-			out.push_back(&tasks[i].images);
+			out.push_back(&tasks[i]);
 	return out;
 }
 
+const TaskPlan *vm_child_with_own_fds(const std::vector<TaskPlan> &tasks, size_t index)
+{
+	for (const TaskPlan *kid : vm_children(tasks, index))
+		if (kid->images.ids_entry().files_id != tasks[index].images.ids_entry().files_id)
+			return kid;
+	return nullptr;
+}
+
 namespace {
+
+// c has an fd table of its own: p's only such child, and p's table is p's alone.
+Result<> check_own_fds_images(const TaskImages &c, const TaskImages &p, const std::vector<TaskPlan> &tasks)
+{
+	for (const TaskPlan &t : tasks) {
+		const TaskImages &o = t.images;
+		if (o.zombie || o.pid == p.pid || o.pid == c.pid)
+			continue;
+		if (o.ids_entry().files_id == p.ids_entry().files_id || o.ids_entry().files_id == c.ids_entry().files_id)
+			return fail(EINVAL, "ids-{}.img: task {} has its own fd table and shares the memory of its parent "
+				    "{}, whose table task {} shares: not supported", c.pid, c.pid, p.pid, o.pid);
+		if (o.vm_child && o.ppid == p.pid && o.ids_entry().files_id != p.ids_entry().files_id)
+			return fail(EINVAL, "ids-{}.img: tasks {} and {} share the memory of their parent {}, each with "
+				    "its own fd table: not supported", c.pid, c.pid, o.pid, p.pid);
+	}
+	return {};
+}
 
 Result<> check_vm_child(const TaskImages &c, const TaskImages &p, const std::vector<TaskPlan> &tasks)
 {
@@ -119,8 +182,10 @@ Result<> check_vm_child(const TaskImages &c, const TaskImages &p, const std::vec
 		return refuse("that parent is a zombie or shares its memory too");
 	if (ci.sighand_id != pi.sighand_id)
 		return refuse("not its signal handlers");
-	if (ci.files_id != pi.files_id || ci.fs_id != pi.fs_id)
-		return refuse("not its fd table and fs");
+	if (ci.fs_id != pi.fs_id)
+		return refuse("not its fs");
+	if (ci.files_id != pi.files_id)
+		TRY(check_own_fds_images(c, p, tasks));
 	if (c.threads.size() != 1)
 		return refuse("has threads");
 	if (c.sid != p.sid || c.pgid != p.pgid)
@@ -154,7 +219,9 @@ Result<> check_vm_children(const std::vector<TaskPlan> &tasks)
 		if (parent == tasks.end())
 			return fail(EINVAL, "pstree.img: the parent {} of task {} is missing", c.ppid, c.pid);
 		TRY(check_vm_child(c, parent->images, tasks));
-		pr_info("task {} shares memory, signal handlers, fd table and fs with its parent {}", c.pid, c.ppid);
+		bool files = c.ids_entry().files_id == parent->images.ids_entry().files_id;
+		pr_info("task {} shares memory, signal handlers{} and fs with its parent {}", c.pid, files ? ", fd table" : "",
+			c.ppid);
 	}
 	return {};
 }

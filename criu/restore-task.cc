@@ -81,19 +81,21 @@ size_t task_args_size(const TaskImages &t)
 }
 
 // The task's CLONE_VM children (clone-vm.h) are made by its restorer: their arguments too.
-size_t args_size(const TaskImages &t, size_t nr_fds, const std::vector<const TaskImages *> &vm_kids)
+size_t args_size(const TaskImages &t, size_t nr_fds, const std::vector<const TaskPlan *> &vm_kids)
 {
 	size_t n = sizeof(rst_args) + (t.mm_entry().n_vmas + 8) * sizeof(rst_move) + 16 * sizeof(rst_range) +
-		   (nr_fds + 2) * sizeof(rst_range) + t.mm_entry().n_mm_saved_auxv * 8 + task_args_size(t);
-	for (const TaskImages *kid : vm_kids)
-		n += sizeof(rst_vm_child) + task_args_size(*kid) + 4 * kAlign;
+		   (nr_fds + 2) * sizeof(rst_range) + t.mm_entry().n_mm_saved_auxv * 8 + task_args_size(t) +
+		   nr_fds * sizeof(rst_fd_move);
+	for (const TaskPlan *kid : vm_kids)
+		n += sizeof(rst_vm_child) + task_args_size(kid->images) + (kid->fds.fds().size() + 2) * sizeof(rst_range) +
+		     6 * kAlign;
 	return n + 16 * kAlign;
 }
 
 size_t blob_size() { return align_up(restorer_blob_mem_size, 4096); }
 
 // [blob][arguments][a stack for each thread, then for each CLONE_VM child]
-size_t bootstrap_size(const TaskImages &t, size_t nr_fds, const std::vector<const TaskImages *> &vm_kids)
+size_t bootstrap_size(const TaskImages &t, size_t nr_fds, const std::vector<const TaskPlan *> &vm_kids)
 {
 	return blob_size() + align_up(args_size(t, nr_fds, vm_kids), 4096) +
 	       (t.threads.size() + vm_kids.size()) * RST_THREAD_STACK_SIZE;
@@ -269,16 +271,25 @@ Result<rst_args *> fill_args(const TaskPlan &plan, const MemRestore &mem, Arena 
 }
 
 // The CLONE_VM children the restorer creates, each on the stack after the task's threads'.
-Result<> fill_vm_children(Arena &a, const std::vector<const TaskImages *> &kids, const MemRestore &mem, rst_args *args)
+// A child with an fd table of its own (at most one, own_fds) takes a copy of the task's, with
+// its fds in place (see stage_fds), and closes every other fd before its trap.
+Result<> fill_vm_children(Arena &a, const std::vector<const TaskPlan *> &kids, const TaskPlan *own_fds,
+			  const MemRestore &mem, rst_args *args)
 {
 	auto *out = a.alloc<rst_vm_child>(kids.size());
 	uint64_t stacks = mem.bootstrap() + mem.bootstrap_size();
 	for (size_t i = 0; i < kids.size(); i++) {
-		const TaskImages &kid = *kids[i];
+		const TaskImages &kid = kids[i]->images;
 		rst_vm_child &c = out[i];
 		size_t stack = args->nr_threads + i;
 		TRY(fill_thread(a, kid, kid.threads.front(), c.thread, stacks - stack * RST_THREAD_STACK_SIZE));
-		c.clone_flags = CLONE_VM | CLONE_SIGHAND | CLONE_FILES | CLONE_FS;
+		c.clone_flags = CLONE_VM | CLONE_SIGHAND | CLONE_FS | (kids[i] == own_fds ? 0 : CLONE_FILES);
+		std::vector<rst_range> closing;
+		if (kids[i] == own_fds)
+			for (auto [start, len] : fds_to_close(own_fds->fds.fds()))
+				closing.push_back({start, len});
+		c.close_fds = copy_table(a, closing);
+		c.nr_close = uint32_t(closing.size());
 		c.shared_siginfo = copy_siginfo(a, kid.tc().signals_s, c.nr_shared_siginfo);
 		const TaskTimersEntry *timers = kid.tc().timers;
 		if (timers) {
@@ -433,6 +444,29 @@ std::map<uint32_t, int> inherited_files(const RestoreContext &ctx, const TaskPla
 
 [[noreturn]] void become_task(const RestoreContext &ctx, size_t index, OwnFds own, const TaskPlan *parent);
 
+// A CLONE_VM child with an fd table of its own is made by the task's restorer, which can only
+// give it a copy of the task's table: the task's fds go above every fd (the restorer puts them
+// back once the child is made: the moves returned), and the child's are installed at their
+// numbers. Its parent's children are forked already (they inherited the task's table).
+Result<std::vector<rst_fd_move>> stage_fds(const RestoreContext &ctx, const TaskPlan &plan, const TaskPlan &kid,
+					   OwnFds own)
+{
+	std::map<uint32_t, int> inherited = inherited_files(ctx, kid, &plan);
+	std::vector<rst_fd_move> moves;
+	for (int fd : plan.fds.fds()) {
+		int flags = fcntl(fd, F_GETFD);
+		int high = fcntl(fd, F_DUPFD_CLOEXEC, ctx.max_fd + 1);
+		if (flags < 0 || high < 0)
+			return fail_errno("task {}: can't move fd {} above {}", plan.images.pid, fd, ctx.max_fd);
+		close(fd);
+		moves.push_back({high, fd, (flags & FD_CLOEXEC) ? uint32_t(O_CLOEXEC) : 0u, 0});
+	}
+	TRY_CTX(kid.fds.install(ctx.files, ctx.opts.shell_job, own.tty, inherited), "fds of {}", kid.images.pid);
+	TRY(ctx.files.fds_installed(kid.images.pid));
+	pr_info("task {}: fds of {} in place for its restorer to copy", plan.images.pid, kid.images.pid);
+	return moves;
+}
+
 // Forks every child of tasks[index] with its PID; each becomes its task.
 // A zombie comes back by ending as it did: its name, session and group, then its exit status
 // or death by its signal (without a core file, which the first death may have left).
@@ -552,7 +586,11 @@ void become_task(const RestoreContext &ctx, size_t index, OwnFds own, const Task
 		die(Error(errno, fmt::format("task {}: can't become a child subreaper", task.pid)));
 	fork_children(ctx, index, own);
 
-	std::vector<const TaskImages *> vm_kids = vm_children(ctx.tasks, index);
+	std::vector<const TaskPlan *> vm_kids = vm_children(ctx.tasks, index);
+	const TaskPlan *own_fds = vm_child_with_own_fds(ctx.tasks, index);
+	std::vector<rst_fd_move> fd_moves;
+	if (own_fds)
+		fd_moves = must(stage_fds(ctx, plan, *own_fds, own));
 	MemRestore mem = must(MemRestore::premap(task, ctx.files, ctx.shmem, bootstrap_size(task, plan.fds.fds().size(), vm_kids)));
 	{
 		PagesReader pages = must(ctx.dir.open_pages(task.pages_id));
@@ -564,7 +602,9 @@ void become_task(const RestoreContext &ctx, size_t index, OwnFds own, const Task
 	must(restore_sigactions(task.tc()));
 	Arena arena(mem.bootstrap() + blob_size(), align_up(args_size(task, plan.fds.fds().size(), vm_kids), 4096));
 	rst_args *args = must(fill_args(plan, mem, arena, exe, hidden_fds_closer(ctx.tasks, index) == HiddenFds::Restorer));
-	must(fill_vm_children(arena, vm_kids, mem, args));
+	must(fill_vm_children(arena, vm_kids, own_fds, mem, args));
+	args->fd_moves = copy_table(arena, fd_moves);
+	args->nr_fd_moves = uint32_t(fd_moves.size());
 	must(restore_rlimits(task.tc()));
 	must(unregister_rseq());
 

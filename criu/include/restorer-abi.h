@@ -96,12 +96,20 @@ struct rst_posix_timer {
 	int64_t value_sec, value_nsec;
 };
 
+/* dup3(from, to, flags): the task's fd back at its number (flags: O_CLOEXEC or 0). */
+struct rst_fd_move {
+	int32_t from, to;
+	uint32_t flags, pad;
+};
+
 /* A child sharing the task's memory and signal handlers, not a thread (criu/include/clone-vm.h):
  * created by the restorer with clone3(clone_flags, exit_signal SIGCHLD, set_tid = its pid) once
  * the memory is in place; it sets its own per-process state and its thread's, and traps. */
 struct rst_vm_child {
 	struct rst_thread thread;   /* its one thread: tid is its pid; stack_top its stack */
-	uint64_t clone_flags;       /* CLONE_VM | CLONE_SIGHAND | CLONE_FILES | CLONE_FS */
+	uint64_t clone_flags;       /* CLONE_VM | CLONE_SIGHAND | CLONE_FS [| CLONE_FILES] */
+	uint64_t close_fds;         /* rst_range[nr_close]: without CLONE_FILES, the fds not its own */
+	uint32_t nr_close, pad;
 	uint64_t shared_siginfo;    /* nr_shared_siginfo * RST_SIGINFO_SIZE bytes */
 	uint64_t posix_timers;      /* rst_posix_timer[nr_posix_timers] */
 	uint32_t nr_shared_siginfo, nr_posix_timers;
@@ -132,7 +140,8 @@ struct rst_args {
 	uint32_t failed;            /* any thread failed: the others stop too */
 	uint64_t vm_children;       /* rst_vm_child[nr_vm_children] */
 	uint32_t nr_vm_children;
-	uint32_t pad1;
+	uint32_t nr_fd_moves;
+	uint64_t fd_moves;          /* rst_fd_move[nr_fd_moves]: run once the children are made */
 };
 
 /* The bootstrap layout: [blob][args, tables, frames][thread stacks]. */

@@ -39,6 +39,7 @@
 #define NR_rseq 334
 #define NR_clone3 435
 #define NR_close_range 436
+#define NR_dup3 292
 
 #define PR_SET_PDEATHSIG 1
 #define PR_SET_DUMPABLE 4
@@ -335,6 +336,12 @@ static void restore_posix_timers(struct rst_args *a, long pid, uint64_t timers, 
 	CHECK(a, pid, sys(NR_prctl, PR_TIMER_CREATE_RESTORE_IDS, 0, 0, 0, 0), "PR_TIMER_CREATE_RESTORE_IDS", 0);
 }
 
+static void close_ranges(const struct rst_range *fds, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		sys(NR_close_range, fds[i].start, fds[i].start + fds[i].len - 1, 0, 0, 0);
+}
+
 /* A CLONE_VM child, in itself: its process's state, its thread's, then the trap to criu. */
 static void vm_child_main(void *arg)
 {
@@ -350,6 +357,7 @@ static void vm_child_main(void *arg)
 	CHECK(a, pid, sys(NR_prctl, PR_SET_PDEATHSIG, c->pdeath_sig, 0, 0, 0), "PR_SET_PDEATHSIG", c->pdeath_sig);
 	if (c->child_subreaper)
 		CHECK(a, pid, sys(NR_prctl, PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), "PR_SET_CHILD_SUBREAPER", 1);
+	close_ranges((const struct rst_range *)c->close_fds, c->nr_close);
 	rst_trap();
 }
 
@@ -371,6 +379,10 @@ static void create_vm_children(struct rst_args *a)
 		long ret = rst_clone_thread(&ca, sizeof(ca), c, vm_child_main);
 		CHECK(a, a->pid, ret, "creating CLONE_VM child", pid);
 	}
+	/* A child with a table of its own took a copy with its fds in place: ours come back. */
+	const struct rst_fd_move *mv = (const struct rst_fd_move *)a->fd_moves;
+	for (uint32_t i = 0; i < a->nr_fd_moves; i++)
+		CHECK(a, a->pid, sys(NR_dup3, mv[i].from, mv[i].to, mv[i].flags, 0, 0), "dup3 to fd", mv[i].to);
 }
 
 long rst_main(struct rst_args *a)
@@ -394,9 +406,7 @@ long rst_main(struct rst_args *a)
 	if (a->child_subreaper)
 		CHECK(a, a->pid, sys(NR_prctl, PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), "PR_SET_CHILD_SUBREAPER", 1);
 
-	const struct rst_range *fds = (const struct rst_range *)a->close_fds;
-	for (uint32_t i = 0; i < a->nr_close; i++)
-		sys(NR_close_range, fds[i].start, fds[i].start + fds[i].len - 1, 0, 0, 0);
+	close_ranges((const struct rst_range *)a->close_fds, a->nr_close);
 	rst_trap();
 }
 

@@ -405,15 +405,18 @@ def test_not_root(env):
     check_mt(out, len(open(out).read().splitlines()))
 
 
-# A python3 whose child, made with clone(flags) on a ctypes stack, sleeps in pause() in its memory.
+# A python3 whose children, made with clone(flags) for each of argv[1] (comma separated) on a
+# ctypes stack each, sleep in pause() in its memory.
 CLONE_VM_LOOP = """
 import ctypes, sys, time
 libc = ctypes.CDLL(None, use_errno=True)
-stack = ctypes.create_string_buffer(1 << 16)
-top = (ctypes.addressof(stack) + (1 << 16)) & ~15
 pause = ctypes.cast(libc.pause, ctypes.c_void_p)
-kid = libc.clone(pause, ctypes.c_void_p(top), int(sys.argv[1]), None)
-open(sys.argv[2], 'w').write(str(kid))
+stacks, kids = [], []
+for flags in sys.argv[1].split(','):
+    stacks.append(ctypes.create_string_buffer(1 << 16))
+    top = (ctypes.addressof(stacks[-1]) + (1 << 16)) & ~15
+    kids.append(str(libc.clone(pause, ctypes.c_void_p(top), int(flags), None)))
+open(sys.argv[2], 'w').write(' '.join(kids))
 i = 0
 while True:
     i += 1
@@ -423,31 +426,38 @@ while True:
 
 
 def test_dump_clone_vm_refused(env):
-    """Unsupported CLONE_VM children are refused at dump, naming both tasks; both run on."""
+    """Unsupported CLONE_VM children (no CLONE_SIGHAND, own fs, another exit signal, two with tables
+    of their own, one with its own table beside a CLONE_FILES sibling) are refused at
+    dump, naming both tasks; both run on."""
     CLONE_VM, CLONE_FS, CLONE_FILES, CLONE_SIGHAND = 0x100, 0x200, 0x400, 0x800
-    cases = [(CLONE_VM | signal.SIGCHLD, "not their signal handlers (CLONE_SIGHAND)"),
-             (CLONE_VM | CLONE_SIGHAND | signal.SIGCHLD, "has its own fd table"),
-             (CLONE_VM | CLONE_SIGHAND | CLONE_FILES | CLONE_FS | signal.SIGUSR1, "its exit signal is 10")]
-    for i, (flags, what) in enumerate(cases):
+    own = CLONE_VM | CLONE_SIGHAND | CLONE_FS | signal.SIGCHLD  # an fd table of its own: supported alone
+    cases = [([CLONE_VM | signal.SIGCHLD], "not their signal handlers (CLONE_SIGHAND)"),
+             ([CLONE_VM | CLONE_SIGHAND | signal.SIGCHLD], "has its own fs"),
+             ([CLONE_VM | CLONE_SIGHAND | CLONE_FILES | CLONE_FS | signal.SIGUSR1], "its exit signal is 10"),
+             ([own, own], "each with an fd table of its own"),
+             ([own, CLONE_FILES | signal.SIGCHLD], "shares the parent's")]
+    for i, (flag_list, what) in enumerate(cases):
         out = os.path.join(env.tmp, f"vm{i}.out")
-        pid = env.start(out, "python3", "-c", CLONE_VM_LOOP, str(flags), out + ".kid")
+        pid = env.start(out, "python3", "-c", CLONE_VM_LOOP, ",".join(map(str, flag_list)), out + ".kid")
         wait_lines(out, 2)
-        kid = int(open(out + ".kid").read())
-        env.pids.add(kid)
-        if kid <= 0:
-            raise Failure(f"clone({flags:#x}) failed in the test program")
+        kids = [int(k) for k in open(out + ".kid").read().split()]
+        env.pids.update(kids)
+        if min(kids) <= 0:
+            raise Failure(f"clone({flag_list}) failed in the test program")
+        kid = kids[0]
         d = os.path.join(env.tmp, f"vm{i}")
         os.makedirs(d)
         r = env.criu_run("dump", "-t", str(pid), "-D", d, "-v4", "-o", "dump.log", check=False)
         log = open(os.path.join(d, "dump.log")).read()
         err = [l for l in log.splitlines() if "Error" in l and what in l and str(kid) in l and str(pid) in l]
         if r.returncode == 0 or not err:
-            raise Failure(f"dump of a clone({flags:#x}) child: exit {r.returncode}, want a refusal naming "
+            raise Failure(f"dump of clone({flag_list}) children: exit {r.returncode}, want a refusal naming "
                           f"{kid} and {pid} ({what}):\n" + "".join(log.splitlines(True)[-5:]))
         check_continues(out, len(open(out).read().splitlines()), r"step (\d+)$")
-        tracer = [l for l in open(f"/proc/{kid}/status").read().splitlines() if l.startswith("TracerPid:")]
-        if state(kid) != "S" or tracer != ["TracerPid:\t0"]:
-            raise Failure(f"the clone({flags:#x}) child {kid} is not left sleeping: {state(kid)}, {tracer}")
+        for kid in kids:
+            tracer = [l for l in open(f"/proc/{kid}/status").read().splitlines() if l.startswith("TracerPid:")]
+            if state(kid) != "S" or tracer != ["TracerPid:\t0"]:
+                raise Failure(f"the clone({flag_list}) child {kid} is not left sleeping: {state(kid)}, {tracer}")
         if os.path.exists(os.path.join(d, "inventory.img")):
             raise Failure("a refused dump left inventory.img")
 
