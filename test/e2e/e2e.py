@@ -462,6 +462,35 @@ def test_dump_clone_vm_refused(env):
             raise Failure("a refused dump left inventory.img")
 
 
+def test_clone_vm_python(env):
+    """python3 with two CLONE_VM children (one sharing its fd table, one with its own, in two runs):
+    dump --leave-running leaves all running, then an encrypted dump and restore brings them back
+    sharing memory and handlers again, the interpreter going on."""
+    CLONE_VM, CLONE_FS, CLONE_FILES, CLONE_SIGHAND = 0x100, 0x200, 0x400, 0x800
+    KCMP_VM, KCMP_FILES, KCMP_SIGHAND = 1, 2, 4
+    libc = ctypes.CDLL(None, use_errno=True)
+    kcmp = lambda a, b, t: libc.syscall(312, a, b, t, 0, 0)  # noqa: E731 - SYS_kcmp on x86_64
+    for i, files in enumerate((CLONE_FILES, 0)):
+        flags = CLONE_VM | CLONE_SIGHAND | CLONE_FS | files | signal.SIGCHLD
+        out = os.path.join(env.tmp, f"cvm{i}.out")
+        pid = env.start(out, "python3", "-c", CLONE_VM_LOOP, str(flags), out + ".kid")
+        wait_lines(out, 2)
+        kid = int(open(out + ".kid").read())
+        env.pids.add(kid)
+        env.dump(pid, os.path.join(env.tmp, f"cvm{i}-r"), "-R")
+        check_continues(out, len(open(out).read().splitlines()), r"step (\d+)$")
+        d = os.path.join(env.tmp, f"cvm{i}")
+        env.dump(pid, d, encrypt=True)
+        before = len(open(out).read().splitlines())
+        if env.restore(d, encrypt=True) != pid:
+            raise Failure(f"python3 with a clone({flags:#x}) child was not restored as {pid}")
+        check_continues(out, before, r"step (\d+)$")
+        if state(kid) != "S" or kcmp(pid, kid, KCMP_VM) != 0 or kcmp(pid, kid, KCMP_SIGHAND) != 0:
+            raise Failure(f"child {kid} is in state {state(kid)} or does not share memory and handlers with {pid}")
+        if (kcmp(pid, kid, KCMP_FILES) == 0) != bool(files):
+            raise Failure(f"child {kid}: fd table shared is {kcmp(pid, kid, KCMP_FILES) == 0}, want {bool(files)}")
+
+
 def test_restore_attached(env):
     """Without -d, criu restore waits for the task and exits with its status."""
     out = os.path.join(env.tmp, "att.out")
@@ -485,7 +514,8 @@ def test_restore_attached(env):
 TESTS = [test_python, test_python_encrypted, test_bash, test_bash_with_children, test_pipeline, test_pipeline_encrypted,
          test_mt, test_mt_encrypted, test_leave_running_twice,
          test_restore_pid_taken, test_restore_missing_image, test_restore_corrupt_core, test_dump_killed,
-         test_not_root, test_restore_attached, test_dump_clone_vm_refused]
+         test_not_root, test_restore_attached, test_dump_clone_vm_refused,
+         test_clone_vm_python]
 
 
 def main():
