@@ -99,8 +99,6 @@ Result<> check_child(pid_t c, pid_t p, const std::map<pid_t, pid_t> &parents)
 			    "(CLONE_SIGHAND): not supported", c, p);
 	if (!shares(c, p, KCMP_FILES))
 		TRY(check_own_fds(c, p, parents));
-	if (!shares(c, p, KCMP_FS))
-		return refuse("has its own fs (no CLONE_FS)");
 	if (nr_threads(c) != 1)
 		return refuse("has threads");
 	for (const auto &[kid, parent] : parents)
@@ -129,8 +127,8 @@ Result<> check_clone_vm(const std::map<pid_t, pid_t> &parents, const std::vector
 		if (p == 0 || (!shares(c, p, KCMP_VM) && !shares(c, p, KCMP_SIGHAND)))
 			continue;
 		TRY(check_child(c, p, parents));
-		pr_info("task {} shares memory, signal handlers{} and fs with its parent {}", c,
-			shares(c, p, KCMP_FILES) ? ", fd table" : "", p);
+		pr_info("task {} shares memory, signal handlers{}{} with its parent {}", c,
+			shares(c, p, KCMP_FILES) ? ", fd table" : "", shares(c, p, KCMP_FS) ? ", fs" : "", p);
 	}
 	return {};
 }
@@ -182,8 +180,6 @@ Result<> check_vm_child(const TaskImages &c, const TaskImages &p, const std::vec
 		return refuse("that parent is a zombie or shares its memory too");
 	if (ci.sighand_id != pi.sighand_id)
 		return refuse("not its signal handlers");
-	if (ci.fs_id != pi.fs_id)
-		return refuse("not its fs");
 	if (ci.files_id != pi.files_id)
 		TRY(check_own_fds_images(c, p, tasks));
 	if (c.threads.size() != 1)
@@ -219,9 +215,9 @@ Result<> check_vm_children(const std::vector<TaskPlan> &tasks)
 		if (parent == tasks.end())
 			return fail(EINVAL, "pstree.img: the parent {} of task {} is missing", c.ppid, c.pid);
 		TRY(check_vm_child(c, parent->images, tasks));
-		bool files = c.ids_entry().files_id == parent->images.ids_entry().files_id;
-		pr_info("task {} shares memory, signal handlers{} and fs with its parent {}", c.pid, files ? ", fd table" : "",
-			c.ppid);
+		const TaskKobjIdsEntry &ci = c.ids_entry(), &pi = parent->images.ids_entry();
+		pr_info("task {} shares memory, signal handlers{}{} with its parent {}", c.pid,
+			ci.files_id == pi.files_id ? ", fd table" : "", ci.fs_id == pi.fs_id ? ", fs" : "", c.ppid);
 	}
 	return {};
 }

@@ -273,8 +273,24 @@ Result<rst_args *> fill_args(const TaskPlan &plan, const MemRestore &mem, Arena 
 // The CLONE_VM children the restorer creates, each on the stack after the task's threads'.
 // A child with an fd table of its own (at most one, own_fds) takes a copy of the task's, with
 // its fds in place (see stage_fds), and closes every other fd before its trap.
-Result<> fill_vm_children(Arena &a, const std::vector<const TaskPlan *> &kids, const TaskPlan *own_fds,
-			  const MemRestore &mem, rst_args *args)
+Result<int> lift(int fd, int above);
+
+// A child with an fs of its own gets its root and cwd on fds of the task's, above every task's
+// fd (closed with criu's others), and its umask.
+Result<> fill_own_fs(const RestoreContext &ctx, const TaskImages &kid, rst_vm_child &c)
+{
+	const FsEntry &fs = kid.fs_entry();
+	UniqueFd root = TRY_CTX(ctx.files.open_reg(fs.root_id, O_RDONLY | O_DIRECTORY), "root of {}", kid.pid);
+	UniqueFd cwd = TRY_CTX(ctx.files.open_reg(fs.cwd_id, O_RDONLY | O_DIRECTORY), "cwd of {}", kid.pid);
+	c.own_fs = 1;
+	c.root_fd = TRY(lift(root.release(), ctx.max_fd));
+	c.cwd_fd = TRY(lift(cwd.release(), ctx.max_fd));
+	c.umask = fs.has_umask ? fs.umask : 022;
+	return {};
+}
+
+Result<> fill_vm_children(Arena &a, const RestoreContext &ctx, const std::vector<const TaskPlan *> &kids,
+			  const TaskPlan *own_fds, const MemRestore &mem, rst_args *args)
 {
 	auto *out = a.alloc<rst_vm_child>(kids.size());
 	uint64_t stacks = mem.bootstrap() + mem.bootstrap_size();
@@ -283,7 +299,10 @@ Result<> fill_vm_children(Arena &a, const std::vector<const TaskPlan *> &kids, c
 		rst_vm_child &c = out[i];
 		size_t stack = args->nr_threads + i;
 		TRY(fill_thread(a, kid, kid.threads.front(), c.thread, stacks - stack * RST_THREAD_STACK_SIZE));
-		c.clone_flags = CLONE_VM | CLONE_SIGHAND | CLONE_FS | (kids[i] == own_fds ? 0 : CLONE_FILES);
+		uint64_t share = shared_with_parent(ctx.tasks, size_t(kids[i] - ctx.tasks.data()));
+		c.clone_flags = CLONE_VM | CLONE_SIGHAND | share;
+		if (!(share & CLONE_FS))
+			TRY(fill_own_fs(ctx, kid, c));
 		std::vector<rst_range> closing;
 		if (kids[i] == own_fds)
 			for (auto [start, len] : fds_to_close(own_fds->fds.fds()))
@@ -602,7 +621,7 @@ void become_task(const RestoreContext &ctx, size_t index, OwnFds own, const Task
 	must(restore_sigactions(task.tc()));
 	Arena arena(mem.bootstrap() + blob_size(), align_up(args_size(task, plan.fds.fds().size(), vm_kids), 4096));
 	rst_args *args = must(fill_args(plan, mem, arena, exe, hidden_fds_closer(ctx.tasks, index) == HiddenFds::Restorer));
-	must(fill_vm_children(arena, vm_kids, own_fds, mem, args));
+	must(fill_vm_children(arena, ctx, vm_kids, own_fds, mem, args));
 	args->fd_moves = copy_table(arena, fd_moves);
 	args->nr_fd_moves = uint32_t(fd_moves.size());
 	must(restore_rlimits(task.tc()));

@@ -1,5 +1,5 @@
 // Processes sharing memory and signal handlers without being threads: a child C made by its
-// parent P with clone(CLONE_VM | CLONE_SIGHAND | CLONE_FS [| CLONE_FILES] | SIGCHLD), running
+// parent P with clone(CLONE_VM | CLONE_SIGHAND [| CLONE_FILES] [| CLONE_FS] | SIGCHLD), running
 // its own code on its own stack in P's memory (Documentation/dump.md, restore.md).
 //
 // Dump: ids-C.img has P's vm_id and sighand_id (and files_id, fs_id), as CRIU's fields mean;
@@ -9,17 +9,19 @@
 // once the memory thread has finished every page read so far (a parasite in the shared mm must
 // not be seen in P's pages).
 // Restore: criu does not fork C. P's restorer, once P's memory is in place, creates C with
-// clone3(CLONE_VM | CLONE_SIGHAND | CLONE_FS [| CLONE_FILES], set_tid = C, exit_signal
+// clone3(CLONE_VM | CLONE_SIGHAND [| CLONE_FILES] [| CLONE_FS], set_tid = C, exit_signal
 // SIGCHLD) on a stack of the bootstrap area (rst_vm_child); C sets what only it can (pending
 // signals, itimers, POSIX timers, sigaltstack, creds, seccomp, comm...) and traps; criu then
 // sets its registers, FPU state, signal mask and resource limits (prlimit) and detaches it.
 // A C with an fd table of its own gets a copy of P's at the clone: P installs C's fds at their
 // numbers before its restorer runs, with its own moved above (stage_fds in restore-task.cc);
 // the restorer puts P's back once C exists (rst_fd_move), and C closes every fd not its own.
+// A C with an fs of its own gets its root and cwd on fds P opens for it (chroot, fchdir) and
+// its umask, first thing in the restorer.
 //
-// Supported: C shares memory, signal handlers and fs with its parent, and its fd table or one
-// of its own (then: P's only such child, P's table not shared with any other task, no POSIX
-// locks in either); C has one thread and no children, P's session, process group and
+// Supported: C shares memory and signal handlers with its parent, its fs or one of its own,
+// its fd table or one of its own (then: P's only such child, P's table not shared with any
+// other task, no POSIX locks in either); C has one thread and no children, P's session, process group and
 // personality, and exit signal SIGCHLD. P may have threads and several such children.
 // Everything else sharing memory or signal handlers is refused at dump, naming both tasks.
 #pragma once

@@ -109,7 +109,10 @@ struct rst_vm_child {
 	struct rst_thread thread;   /* its one thread: tid is its pid; stack_top its stack */
 	uint64_t clone_flags;       /* CLONE_VM | CLONE_SIGHAND | CLONE_FS [| CLONE_FILES] */
 	uint64_t close_fds;         /* rst_range[nr_close]: without CLONE_FILES, the fds not its own */
-	uint32_t nr_close, pad;
+	uint32_t nr_close;
+	uint32_t own_fs;            /* without CLONE_FS: its root and cwd (fds the task opened), umask */
+	int32_t root_fd, cwd_fd;
+	uint32_t umask, pad;
 	uint64_t shared_siginfo;    /* nr_shared_siginfo * RST_SIGINFO_SIZE bytes */
 	uint64_t posix_timers;      /* rst_posix_timer[nr_posix_timers] */
 	uint32_t nr_shared_siginfo, nr_posix_timers;

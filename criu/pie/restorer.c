@@ -40,6 +40,9 @@
 #define NR_clone3 435
 #define NR_close_range 436
 #define NR_dup3 292
+#define NR_fchdir 81
+#define NR_umask 95
+#define NR_chroot 161
 
 #define PR_SET_PDEATHSIG 1
 #define PR_SET_DUMPABLE 4
@@ -349,6 +352,12 @@ static void vm_child_main(void *arg)
 	struct rst_args *a = g_args;
 	long pid = c->thread.tid;
 
+	if (c->own_fs) { /* still with criu's credentials: chroot is allowed */
+		CHECK(a, pid, sys(NR_fchdir, c->root_fd, 0, 0, 0, 0), "fchdir to the root fd", c->root_fd);
+		CHECK(a, pid, sys(NR_chroot, ".", 0, 0, 0, 0), "chroot", 0);
+		CHECK(a, pid, sys(NR_fchdir, c->cwd_fd, 0, 0, 0, 0), "fchdir to the cwd fd", c->cwd_fd);
+		sys(NR_umask, c->umask, 0, 0, 0, 0);
+	}
 	queue_signals(a, pid, pid, c->shared_siginfo, c->nr_shared_siginfo, 1);
 	for (int which = 0; which < 3; which++)
 		CHECK(a, pid, sys(NR_setitimer, which, &c->itimers[which], 0, 0, 0), "setitimer", which);

@@ -426,13 +426,12 @@ while True:
 
 
 def test_dump_clone_vm_refused(env):
-    """Unsupported CLONE_VM children (no CLONE_SIGHAND, own fs, another exit signal, two with tables
-    of their own, one with its own table beside a CLONE_FILES sibling) are refused at
-    dump, naming both tasks; both run on."""
+    """Unsupported CLONE_VM children (no CLONE_SIGHAND, another exit signal, two with fd tables of
+    their own, one with its own table beside a CLONE_FILES sibling) are refused at dump, naming
+    the tasks; all run on."""
     CLONE_VM, CLONE_FS, CLONE_FILES, CLONE_SIGHAND = 0x100, 0x200, 0x400, 0x800
     own = CLONE_VM | CLONE_SIGHAND | CLONE_FS | signal.SIGCHLD  # an fd table of its own: supported alone
     cases = [([CLONE_VM | signal.SIGCHLD], "not their signal handlers (CLONE_SIGHAND)"),
-             ([CLONE_VM | CLONE_SIGHAND | signal.SIGCHLD], "has its own fs"),
              ([CLONE_VM | CLONE_SIGHAND | CLONE_FILES | CLONE_FS | signal.SIGUSR1], "its exit signal is 10"),
              ([own, own], "each with an fd table of its own"),
              ([own, CLONE_FILES | signal.SIGCHLD], "shares the parent's")]
@@ -463,15 +462,15 @@ def test_dump_clone_vm_refused(env):
 
 
 def test_clone_vm_python(env):
-    """python3 with two CLONE_VM children (one sharing its fd table, one with its own, in two runs):
+    """python3 with a CLONE_VM child (sharing its fd table and fs, then with its own, in two runs):
     dump --leave-running leaves all running, then an encrypted dump and restore brings them back
     sharing memory and handlers again, the interpreter going on."""
     CLONE_VM, CLONE_FS, CLONE_FILES, CLONE_SIGHAND = 0x100, 0x200, 0x400, 0x800
-    KCMP_VM, KCMP_FILES, KCMP_SIGHAND = 1, 2, 4
+    KCMP_VM, KCMP_FILES, KCMP_FS, KCMP_SIGHAND = 1, 2, 3, 4
     libc = ctypes.CDLL(None, use_errno=True)
     kcmp = lambda a, b, t: libc.syscall(312, a, b, t, 0, 0)  # noqa: E731 - SYS_kcmp on x86_64
-    for i, files in enumerate((CLONE_FILES, 0)):
-        flags = CLONE_VM | CLONE_SIGHAND | CLONE_FS | files | signal.SIGCHLD
+    for i, share in enumerate((CLONE_FILES | CLONE_FS, 0)):
+        flags = CLONE_VM | CLONE_SIGHAND | share | signal.SIGCHLD
         out = os.path.join(env.tmp, f"cvm{i}.out")
         pid = env.start(out, "python3", "-c", CLONE_VM_LOOP, str(flags), out + ".kid")
         wait_lines(out, 2)
@@ -487,8 +486,9 @@ def test_clone_vm_python(env):
         check_continues(out, before, r"step (\d+)$")
         if state(kid) != "S" or kcmp(pid, kid, KCMP_VM) != 0 or kcmp(pid, kid, KCMP_SIGHAND) != 0:
             raise Failure(f"child {kid} is in state {state(kid)} or does not share memory and handlers with {pid}")
-        if (kcmp(pid, kid, KCMP_FILES) == 0) != bool(files):
-            raise Failure(f"child {kid}: fd table shared is {kcmp(pid, kid, KCMP_FILES) == 0}, want {bool(files)}")
+        for what, kind in (("fd table", KCMP_FILES), ("fs", KCMP_FS)):
+            if (kcmp(pid, kid, kind) == 0) != bool(share):
+                raise Failure(f"child {kid}: {what} shared is {kcmp(pid, kid, kind) == 0}, want {bool(share)}")
 
 
 def test_restore_attached(env):
