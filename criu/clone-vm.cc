@@ -124,7 +124,14 @@ Result<> check_clone_vm(const std::map<pid_t, pid_t> &parents, const std::vector
 {
 	for (pid_t c : live) {
 		pid_t p = parents.at(c);
-		if (p == 0 || (!shares(c, p, KCMP_VM) && !shares(c, p, KCMP_SIGHAND)))
+		if (p == 0) { // the root: sharing with its parent, outside the tree, can't come back
+			pid_t outside = TRY_CTX(parse_stat(c), "task {}", c).ppid;
+			if (outside > 0 && (shares(c, outside, KCMP_VM) || shares(c, outside, KCMP_SIGHAND)))
+				return fail(EOPNOTSUPP, "task {} shares its memory or signal handlers with its parent {}, "
+					    "which is not in the tree: not supported (dump {} instead)", c, outside, outside);
+			continue;
+		}
+		if (!shares(c, p, KCMP_VM) && !shares(c, p, KCMP_SIGHAND))
 			continue;
 		TRY(check_child(c, p, parents));
 		pr_info("task {} shares memory, signal handlers{}{} with its parent {}", c,

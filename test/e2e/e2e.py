@@ -427,14 +427,15 @@ while True:
 
 def test_dump_clone_vm_refused(env):
     """Unsupported CLONE_VM children (no CLONE_SIGHAND, another exit signal, two with fd tables of
-    their own, one with its own table beside a CLONE_FILES sibling) are refused at dump, naming
-    the tasks; all run on."""
+    their own, one with its own table beside a CLONE_FILES sibling, one dumped without its parent)
+    are refused at dump, naming the tasks; all run on."""
     CLONE_VM, CLONE_FS, CLONE_FILES, CLONE_SIGHAND = 0x100, 0x200, 0x400, 0x800
     own = CLONE_VM | CLONE_SIGHAND | CLONE_FS | signal.SIGCHLD  # an fd table of its own: supported alone
     cases = [([CLONE_VM | signal.SIGCHLD], "not their signal handlers (CLONE_SIGHAND)"),
              ([CLONE_VM | CLONE_SIGHAND | CLONE_FILES | CLONE_FS | signal.SIGUSR1], "its exit signal is 10"),
              ([own, own], "each with an fd table of its own"),
-             ([own, CLONE_FILES | signal.SIGCHLD], "shares the parent's")]
+             ([own, CLONE_FILES | signal.SIGCHLD], "shares the parent's"),
+             ([own], "which is not in the tree")]  # the child dumped alone
     for i, (flag_list, what) in enumerate(cases):
         out = os.path.join(env.tmp, f"vm{i}.out")
         pid = env.start(out, "python3", "-c", CLONE_VM_LOOP, ",".join(map(str, flag_list)), out + ".kid")
@@ -446,7 +447,8 @@ def test_dump_clone_vm_refused(env):
         kid = kids[0]
         d = os.path.join(env.tmp, f"vm{i}")
         os.makedirs(d)
-        r = env.criu_run("dump", "-t", str(pid), "-D", d, "-v4", "-o", "dump.log", check=False)
+        root = kid if what == "which is not in the tree" else pid
+        r = env.criu_run("dump", "-t", str(root), "-D", d, "-v4", "-o", "dump.log", check=False)
         log = open(os.path.join(d, "dump.log")).read()
         err = [l for l in log.splitlines() if "Error" in l and what in l and str(kid) in l and str(pid) in l]
         if r.returncode == 0 or not err:
