@@ -11,7 +11,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <filesystem>
 #include <sstream>
 
 #include "common/log.h"
@@ -39,13 +38,6 @@ Result<int> exit_signal(pid_t pid)
 }
 
 Result<std::string> personality_of(pid_t pid) { return read_proc_line(fmt::format("/proc/{}/personality", pid)); }
-
-size_t nr_threads(pid_t pid)
-{
-	std::error_code ec;
-	auto it = std::filesystem::directory_iterator(fmt::format("/proc/{}/task", pid), ec);
-	return ec ? 0 : size_t(std::distance(it, std::filesystem::directory_iterator{}));
-}
 
 // POSIX locks belong to an fd table: restore moves the fds of p and c (see stage_fds), which
 // would drop them.
@@ -99,8 +91,6 @@ Result<> check_child(pid_t c, pid_t p, const std::map<pid_t, pid_t> &parents)
 			    "(CLONE_SIGHAND): not supported", c, p);
 	if (!shares(c, p, KCMP_FILES))
 		TRY(check_own_fds(c, p, parents));
-	if (nr_threads(c) != 1)
-		return refuse("has threads");
 	for (const auto &[kid, parent] : parents)
 		if (parent == c)
 			return fail(EOPNOTSUPP, "task {} shares memory and signal handlers with its parent {}, but has a "
@@ -189,8 +179,6 @@ Result<> check_vm_child(const TaskImages &c, const TaskImages &p, const std::vec
 		return refuse("not its signal handlers");
 	if (ci.files_id != pi.files_id)
 		TRY(check_own_fds_images(c, p, tasks));
-	if (c.threads.size() != 1)
-		return refuse("has threads");
 	if (c.sid != p.sid || c.pgid != p.pgid)
 		return refuse("not its session and process group");
 	if (c.tc().personality != p.tc().personality)

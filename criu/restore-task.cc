@@ -94,11 +94,20 @@ size_t args_size(const TaskImages &t, size_t nr_fds, const std::vector<const Tas
 
 size_t blob_size() { return align_up(restorer_blob_mem_size, 4096); }
 
-// [blob][arguments][a stack for each thread, then for each CLONE_VM child]
+// One for each thread of the task and of its CLONE_VM children.
+size_t nr_stacks(const TaskImages &t, const std::vector<const TaskPlan *> &vm_kids)
+{
+	size_t n = t.threads.size();
+	for (const TaskPlan *kid : vm_kids)
+		n += kid->images.threads.size();
+	return n;
+}
+
+// [blob][arguments][a stack for each thread, then for each thread of each CLONE_VM child]
 size_t bootstrap_size(const TaskImages &t, size_t nr_fds, const std::vector<const TaskPlan *> &vm_kids)
 {
 	return blob_size() + align_up(args_size(t, nr_fds, vm_kids), 4096) +
-	       (t.threads.size() + vm_kids.size()) * RST_THREAD_STACK_SIZE;
+	       nr_stacks(t, vm_kids) * RST_THREAD_STACK_SIZE;
 }
 
 [[noreturn]] void die(const Error &e)
@@ -158,6 +167,7 @@ Result<> fill_thread(Arena &a, const TaskImages &task, const ThreadImages &th, r
 	const CoreEntry &c = th.entry();
 	const ThreadCoreEntry &tc = th.thread_core();
 	t.tid = th.tid;
+	t.pid = task.pid;
 	t.stack_top = stack_top;
 	t.siginfo = copy_siginfo(a, tc.signals_p, t.nr_siginfo);
 	t.ss_flags = SS_DISABLE;
@@ -289,16 +299,42 @@ Result<> fill_own_fs(const RestoreContext &ctx, const TaskImages &kid, rst_vm_ch
 	return {};
 }
 
+// The child's threads, each on the next free stack below stacks_top.
+Result<> fill_vm_child_threads(Arena &a, const TaskImages &kid, rst_vm_child &c, uint64_t stacks_top, size_t &stack)
+{
+	TRY(fill_thread(a, kid, kid.threads.front(), c.thread, stacks_top - stack++ * RST_THREAD_STACK_SIZE));
+	auto *others = a.alloc<rst_thread>(kid.threads.size() - 1);
+	for (size_t j = 1; j < kid.threads.size(); j++)
+		TRY(fill_thread(a, kid, kid.threads[j], others[j - 1], stacks_top - stack++ * RST_THREAD_STACK_SIZE));
+	c.threads = a.addr(others);
+	c.nr_threads = uint32_t(kid.threads.size());
+	return {};
+}
+
+void fill_vm_child_timers(Arena &a, const TaskImages &kid, rst_vm_child &c)
+{
+	const TaskTimersEntry *timers = kid.tc().timers;
+	if (!timers)
+		return;
+	fill_itimer(c.itimers[0], timers->real);
+	fill_itimer(c.itimers[1], timers->virt);
+	fill_itimer(c.itimers[2], timers->prof);
+	auto *pt = a.alloc<rst_posix_timer>(timers->n_posix);
+	for (size_t j = 0; j < timers->n_posix; j++)
+		pt[j] = posix_timer(*timers->posix[j]);
+	c.posix_timers = a.addr(pt);
+	c.nr_posix_timers = uint32_t(timers->n_posix);
+}
+
 Result<> fill_vm_children(Arena &a, const RestoreContext &ctx, const std::vector<const TaskPlan *> &kids,
 			  const TaskPlan *own_fds, const MemRestore &mem, rst_args *args)
 {
 	auto *out = a.alloc<rst_vm_child>(kids.size());
-	uint64_t stacks = mem.bootstrap() + mem.bootstrap_size();
+	size_t stack = args->nr_threads; // the next free one
 	for (size_t i = 0; i < kids.size(); i++) {
 		const TaskImages &kid = kids[i]->images;
 		rst_vm_child &c = out[i];
-		size_t stack = args->nr_threads + i;
-		TRY(fill_thread(a, kid, kid.threads.front(), c.thread, stacks - stack * RST_THREAD_STACK_SIZE));
+		TRY(fill_vm_child_threads(a, kid, c, mem.bootstrap() + mem.bootstrap_size(), stack));
 		uint64_t share = shared_with_parent(ctx.tasks, size_t(kids[i] - ctx.tasks.data()));
 		c.clone_flags = CLONE_VM | CLONE_SIGHAND | share;
 		if (!(share & CLONE_FS))
@@ -310,17 +346,7 @@ Result<> fill_vm_children(Arena &a, const RestoreContext &ctx, const std::vector
 		c.close_fds = copy_table(a, closing);
 		c.nr_close = uint32_t(closing.size());
 		c.shared_siginfo = copy_siginfo(a, kid.tc().signals_s, c.nr_shared_siginfo);
-		const TaskTimersEntry *timers = kid.tc().timers;
-		if (timers) {
-			fill_itimer(c.itimers[0], timers->real);
-			fill_itimer(c.itimers[1], timers->virt);
-			fill_itimer(c.itimers[2], timers->prof);
-			auto *pt = a.alloc<rst_posix_timer>(timers->n_posix);
-			for (size_t j = 0; j < timers->n_posix; j++)
-				pt[j] = posix_timer(*timers->posix[j]);
-			c.posix_timers = a.addr(pt);
-			c.nr_posix_timers = uint32_t(timers->n_posix);
-		}
+		fill_vm_child_timers(a, kid, c);
 		const ThreadCoreEntry &tc = kid.threads.front().thread_core();
 		c.pdeath_sig = int32_t(tc.has_pdeath_sig ? tc.pdeath_sig : 0);
 		c.child_subreaper = kid.tc().has_child_subreaper && kid.tc().child_subreaper;

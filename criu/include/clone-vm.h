@@ -21,8 +21,9 @@
 //
 // Supported: C shares memory and signal handlers with its parent, its fs or one of its own,
 // its fd table or one of its own (then: P's only such child, P's table not shared with any
-// other task, no POSIX locks in either); C has one thread and no children, P's session, process group and
-// personality, and exit signal SIGCHLD. P may have threads and several such children.
+// other task, no POSIX locks in either); C has no children, P's session, process group and
+// personality, and exit signal SIGCHLD. P and C may have threads (C's are made by C in the
+// restorer, as P's by P), P several such children.
 // Everything else sharing memory or signal handlers is refused at dump, naming both tasks.
 #pragma once
 

@@ -68,7 +68,7 @@ struct rst_thread {
 	uint64_t stack_top;       /* the restorer's stack for this thread (16-byte aligned) */
 	uint64_t ss_sp, ss_size;  /* sigaltstack */
 	int32_t ss_flags;
-	int32_t pad;
+	int32_t pid;              /* its process: the task, or a CLONE_VM child (rst_vm_child) */
 	uint64_t clear_tid_addr;
 	uint64_t robust_list, robust_len;
 	uint64_t rseq_addr;       /* 0: none */
@@ -106,7 +106,9 @@ struct rst_fd_move {
  * created by the restorer with clone3(clone_flags, exit_signal SIGCHLD, set_tid = its pid) once
  * the memory is in place; it sets its own per-process state and its thread's, and traps. */
 struct rst_vm_child {
-	struct rst_thread thread;   /* its one thread: tid is its pid; stack_top its stack */
+	struct rst_thread thread;   /* its leader: tid is its pid; stack_top its stack */
+	uint64_t threads;           /* rst_thread[nr_threads - 1]: its other threads */
+	uint32_t nr_threads, pad0;
 	uint64_t clone_flags;       /* CLONE_VM | CLONE_SIGHAND | CLONE_FS [| CLONE_FILES] */
 	uint64_t close_fds;         /* rst_range[nr_close]: without CLONE_FILES, the fds not its own */
 	uint32_t nr_close;

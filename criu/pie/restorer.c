@@ -262,16 +262,19 @@ static void thread_main(void *arg)
 	struct rst_thread *t = arg;
 	struct rst_args *a = g_args;
 
-	restore_thread(a, a->pid, t);
-	__atomic_add_fetch(&a->threads_ready, 1, __ATOMIC_SEQ_CST);
-	sys(NR_futex, &a->threads_ready, FUTEX_WAKE, 1, 0, 0);
+	restore_thread(a, t->pid, t);
+	if (t->pid == a->pid) { /* the task's leader waits for its threads, not a CLONE_VM child's */
+		__atomic_add_fetch(&a->threads_ready, 1, __ATOMIC_SEQ_CST);
+		sys(NR_futex, &a->threads_ready, FUTEX_WAKE, 1, 0, 0);
+	}
 	rst_trap();
 }
 
-static void create_threads(struct rst_args *a, struct rst_thread *threads)
+/* others[0..n): the threads of the caller's process pid but the caller. */
+static void create_threads(struct rst_args *a, long pid, struct rst_thread *others, uint32_t n)
 {
-	for (uint32_t i = 1; i < a->nr_threads; i++) {
-		struct rst_thread *t = &threads[i];
+	for (uint32_t i = 0; i < n; i++) {
+		struct rst_thread *t = &others[i];
 		int32_t tid = t->tid;
 		struct clone_args3 ca;
 		memset(&ca, 0, sizeof(ca));
@@ -281,7 +284,7 @@ static void create_threads(struct rst_args *a, struct rst_thread *threads)
 		ca.set_tid = (uint64_t)&tid;
 		ca.set_tid_size = 1;
 		long ret = rst_clone_thread(&ca, sizeof(ca), t, thread_main);
-		CHECK(a, a->pid, ret, "creating thread", tid);
+		CHECK(a, pid, ret, "creating thread", tid);
 	}
 }
 
@@ -358,6 +361,7 @@ static void vm_child_main(void *arg)
 		CHECK(a, pid, sys(NR_fchdir, c->cwd_fd, 0, 0, 0, 0), "fchdir to the cwd fd", c->cwd_fd);
 		sys(NR_umask, c->umask, 0, 0, 0, 0);
 	}
+	create_threads(a, pid, (struct rst_thread *)c->threads, c->nr_threads - 1);
 	queue_signals(a, pid, pid, c->shared_siginfo, c->nr_shared_siginfo, 1);
 	for (int which = 0; which < 3; which++)
 		CHECK(a, pid, sys(NR_setitimer, which, &c->itimers[which], 0, 0, 0), "setitimer", which);
@@ -403,7 +407,7 @@ long rst_main(struct rst_args *a)
 	queue_signals(a, a->pid, a->pid, a->shared_siginfo, a->nr_shared_siginfo, 1);
 	for (int which = 0; which < 3; which++)
 		CHECK(a, a->pid, sys(NR_setitimer, which, &a->itimers[which], 0, 0, 0), "setitimer", which);
-	create_threads(a, threads);
+	create_threads(a, a->pid, threads + 1, a->nr_threads - 1);
 	create_vm_children(a);
 	restore_posix_timers(a, a->pid, a->posix_timers, a->nr_posix_timers);
 	restore_thread(a, a->pid, &threads[0]);
