@@ -108,8 +108,6 @@ Result<> check_child(pid_t c, pid_t p, const std::map<pid_t, pid_t> &parents)
 
 } // namespace
 
-bool shares_parent_vm(pid_t pid, pid_t ppid) { return ppid > 0 && shares(pid, ppid, KCMP_VM); }
-
 Result<> check_clone_vm(const std::map<pid_t, pid_t> &parents, const std::vector<pid_t> &live)
 {
 	for (pid_t c : live) {

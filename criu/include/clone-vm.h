@@ -42,9 +42,6 @@ namespace criu {
 // child, else the dump is refused.
 [[nodiscard]] Result<> check_clone_vm(const std::map<pid_t, pid_t> &parents, const std::vector<pid_t> &live);
 
-// Dump: pid shares its memory with its parent ppid (kcmp).
-bool shares_parent_vm(pid_t pid, pid_t ppid);
-
 // Restore: the images of every CLONE_VM child (TaskImages::vm_child) say what check_clone_vm
 // allows; checked before any task exists.
 [[nodiscard]] Result<> check_vm_children(const std::vector<TaskPlan> &tasks);
