@@ -15,10 +15,12 @@
 #include <deque>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 
 #include "action-scripts.h"
+#include "clone-vm.h"
 #include "common/log.h"
 #include "common/xio.h"
 #include "dump-context.h"
@@ -98,19 +100,26 @@ void add_ns_ids(TaskKobjIdsEntry &ids, pid_t pid)
 
 bool shares(pid_t a, pid_t b, int kcmp_type) { return syscall(SYS_kcmp, a, b, kcmp_type, 0, 0) == 0; }
 
-// Each task's own vm and sighand; its parent's fd table and fs when it shares them
-// (CLONE_FILES, CLONE_FS), else those of an earlier task it shares them with (a sibling,
-// check_shared), else its own.
+// Each task's own vm, sighand, fd table and fs, or its parent's when it shares them (CLONE_VM,
+// CLONE_SIGHAND, CLONE_FILES, CLONE_FS); an fd table and fs also those of an earlier task it
+// shares them with (a sibling, check_shared).
 TaskKobjIdsEntry *make_ids(PbArena &a, pid_t pid, uint32_t id, pid_t ppid,
 			   const std::map<pid_t, const TaskKobjIdsEntry *> &earlier)
 {
 	TaskKobjIdsEntry *ids = a.make(task_kobj_ids_entry__init);
 	ids->vm_id = ids->files_id = ids->fs_id = ids->sighand_id = id;
 	auto parent = earlier.find(ppid);
-	if (parent != earlier.end() && shares(pid, ppid, KCMP_FILES))
-		ids->files_id = parent->second->files_id;
-	if (parent != earlier.end() && shares(pid, ppid, KCMP_FS))
-		ids->fs_id = parent->second->fs_id;
+	if (parent != earlier.end()) {
+		const TaskKobjIdsEntry &p = *parent->second;
+		if (shares(pid, ppid, KCMP_FILES))
+			ids->files_id = p.files_id;
+		if (shares(pid, ppid, KCMP_FS))
+			ids->fs_id = p.fs_id;
+		if (shares(pid, ppid, KCMP_VM))
+			ids->vm_id = p.vm_id;
+		if (shares(pid, ppid, KCMP_SIGHAND))
+			ids->sighand_id = p.sighand_id;
+	}
 	for (const auto &[other, o] : earlier) {
 		if (ids->files_id == id && shares(pid, other, KCMP_FILES))
 			ids->files_id = o->files_id;
@@ -204,13 +213,19 @@ Result<> dump_inventory(ImageDir &dir, PbArena &a, TaskKobjIdsEntry *root_ids)
 
 // Everything written of one task while it is frozen and cured, but its pages: those are left to
 // the memory thread (the job returned). A task sharing the fd table (files_id) of a task dumped
-// before it (its parent, or a sibling) has its fds in that task's fdinfo image.
-Result<MemoryJob> dump_frozen(DumpContext &ctx, const TaskParasiteState &ps, TaskKobjIdsEntry *ids, bool shared_fds)
+// before it (its parent, or a sibling) has its fds in that task's fdinfo image; one sharing its
+// parent's memory (vm_id) has no mm image and no pages: its parent's are its (clone-vm.h).
+Result<std::optional<MemoryJob>> dump_frozen(DumpContext &ctx, const TaskParasiteState &ps, TaskKobjIdsEntry *ids,
+					     bool shared_fds, bool parent_vm)
 {
 	pid_t pid = ctx.pid();
 	pr_info("Dumping task (pid: {})", pid);
 	TRY(dump_cores(ctx, ps));
-	MemoryJob mem = TRY(dump_mm(ctx, ps));
+	std::optional<MemoryJob> mem;
+	if (parent_vm)
+		pr_info("{} shares its parent's memory (vm id {})", pid, ids->vm_id);
+	else
+		mem = TRY(dump_mm(ctx, ps));
 	if (shared_fds) {
 		pr_info("{} shares the fd table of an earlier task (files id {})", pid, ids->files_id);
 		ctx.files.saw_task(pid);
@@ -297,19 +312,20 @@ Result<> check_sibling_share(const SeizedTree &t, pid_t a, pid_t b, const char *
 // Processes (not threads) may share an fd table or fs with their parent (CLONE_FILES,
 // CLONE_FS), directly or through a chain of parents: restore forks the child with the flag. The
 // topmost tasks of such chains may share an fd table (and fs) if they are siblings: restore's
-// first sibling forks the others (CLONE_PARENT), so it must be in their session. Shared memory
-// or signal handlers (CLONE_VM, CLONE_SIGHAND: vfork-like children) are refused, as CRIU
-// refuses them.
+// first sibling forks the others (CLONE_PARENT), so it must be in their session. Memory and
+// signal handlers (CLONE_VM, CLONE_SIGHAND) only with the parent, in the form check_clone_vm
+// allows (CRIU refuses them).
 Result<> check_shared(const SeizedTree &t)
 {
 	constexpr struct {
 		int type;
 		const char *what;
 		bool with_parent; // restored when shared along the parent chain
-	} kinds[] = {{KCMP_VM, "memory (CLONE_VM)", false},
-		     {KCMP_FILES, "fd table (CLONE_FILES)", true},
-		     {KCMP_FS, "fs (CLONE_FS)", true},
-		     {KCMP_SIGHAND, "signal handlers (CLONE_SIGHAND)", false}};
+		bool siblings;    // and between the topmost tasks of such chains
+	} kinds[] = {{KCMP_VM, "memory (CLONE_VM)", true, false},
+		     {KCMP_FILES, "fd table (CLONE_FILES)", true, true},
+		     {KCMP_FS, "fs (CLONE_FS)", true, true},
+		     {KCMP_SIGHAND, "signal handlers (CLONE_SIGHAND)", true, false}};
 	std::vector<pid_t> pids;
 	for (const compel::SeizedProcess &p : t.tasks)
 		pids.push_back(p.pid());
@@ -324,11 +340,14 @@ Result<> check_shared(const SeizedTree &t)
 			if (!k.with_parent)
 				return fail(EOPNOTSUPP, "tasks {} and {} share their {}: not supported", a, b, k.what);
 			pid_t ta = sharing_top(t, a, k.type), tb = sharing_top(t, b, k.type);
+			if (ta != tb && !k.siblings)
+				return fail(EOPNOTSUPP, "tasks {} and {} share their {}, but not through a parent: "
+					    "not supported (only a child sharing its parent's is)", a, b, k.what);
 			if (ta != tb)
 				TRY(check_sibling_share(t, ta, tb, k.what));
 		}
 	}
-	return {};
+	return check_clone_vm(t.parents, pids);
 }
 
 // Task pid is in a group or session (id) whose leader is not in the tree: it must be dead and
@@ -446,11 +465,19 @@ Result<> dump_tree(const Options &opts)
 		uint32_t n = uint32_t(tasks.size()) + kFirstId;
 		DumpContext &ctx = tasks.emplace_back(
 			DumpContext{.opts = opts, .dir = dir, .proc = proc, .files = files, .pages_id = n});
+		pid_t ppid = tree.parents.at(proc.pid());
+		auto parent_it = all_ids.find(ppid);
+		const TaskKobjIdsEntry *parent = parent_it != all_ids.end() ? parent_it->second : nullptr;
+		TaskKobjIdsEntry *ids = make_ids(ctx.arena, proc.pid(), n, ppid, all_ids);
+		bool parent_vm = parent && parent->vm_id == ids->vm_id;
+		if (parent_vm) // our parasite must not be in the shared memory while its pages are read
+			TRY(memory.wait_idle());
 		TaskParasiteState ps = TRY(collect_parasite_state(proc));
 		if (ps.child_subreaper)
 			subreapers.insert(proc.pid());
-		TaskKobjIdsEntry *ids = make_ids(ctx.arena, proc.pid(), n, tree.parents.at(proc.pid()), all_ids);
-		memory.push(TRY(dump_frozen(ctx, ps, ids, ids->files_id != n)));
+		auto job = TRY(dump_frozen(ctx, ps, ids, ids->files_id != n, parent_vm));
+		if (job)
+			memory.push(std::move(*job));
 		TRY(memory.check());
 		all_ids[proc.pid()] = ids;
 		if (!root_ids)

@@ -21,6 +21,7 @@
 
 #include "action-scripts.h"
 #include "arch-x86.h"
+#include "clone-vm.h"
 #include "common/log.h"
 #include "common/xio.h"
 #include "files.h"
@@ -42,7 +43,7 @@ ShmemTable shared_segments(const std::vector<TaskPlan> &tasks)
 {
 	ShmemTable shmem;
 	for (const TaskPlan &t : tasks) {
-		if (t.images.zombie)
+		if (t.images.zombie || t.images.vm_child)
 			continue;
 		const MmEntry &mm = t.images.mm_entry();
 		for (size_t i = 0; i < mm.n_vmas; i++)
@@ -264,13 +265,18 @@ Result<> finish_thread(const TaskImages &task, const ThreadImages &th, const Xsa
 	return {};
 }
 
+// A CLONE_VM child (clone-vm.h) runs in its parent's memory: the parent, finished first,
+// unmaps the bootstrap area of both; the child's limits are set from here.
 Result<> finish(const TaskPlan &plan, const Bootstrap &b, bool close_hidden)
 {
 	const TaskImages &task = plan.images;
 	XsaveLayout layout = XsaveLayout::from_cpuid();
 	if (close_hidden)
 		TRY(close_hidden_fds(plan, b));
-	TRY(unmap_bootstrap(task.pid, b));
+	if (task.vm_child)
+		TRY(restore_vm_child_rlimits(task));
+	else
+		TRY(unmap_bootstrap(task.pid, b));
 	for (const ThreadImages &th : task.threads)
 		TRY_CTX(finish_thread(task, th, layout), "thread {} of {}", th.tid, task.pid);
 	if (task.tc().task_state == kTaskStopped)
@@ -342,6 +348,7 @@ Result<int> restore(const Options &opts)
 	const std::vector<PgrpHelper> &helpers = pstree.helpers;
 	TRY(check_free(tasks, helpers));
 	TRY(check_shared_ids(tasks));
+	TRY(check_vm_children(tasks));
 	ShmemTable shmem = shared_segments(tasks);
 	int max_fd = 2;
 	for (const TaskPlan &t : tasks)
@@ -375,7 +382,11 @@ Result<int> restore(const Options &opts)
 	TRY(wait_for_traps(tasks, helpers));
 	TRY(files.seal_memfds()); // every task has mapped its memory: no writable mapping comes later
 	size_t live = size_t(std::count_if(tasks.begin(), tasks.end(), [](const TaskPlan &t) { return !t.images.zombie; }));
-	std::map<pid_t, Bootstrap> boots = TRY(read_reports(report_r.borrow(), live));
+	size_t vm_kids = size_t(std::count_if(tasks.begin(), tasks.end(), [](const TaskPlan &t) { return t.images.vm_child; }));
+	std::map<pid_t, Bootstrap> boots = TRY(read_reports(report_r.borrow(), live - vm_kids));
+	for (const TaskPlan &t : tasks) // parents first: a CLONE_VM child uses its parent's restorer
+		if (t.images.vm_child)
+			boots[t.images.pid] = boots.at(t.images.ppid);
 	std::set<pid_t> groups = restored_groups(tasks, helpers);
 	for (const TaskPlan &t : tasks)
 		if (!t.images.zombie)

@@ -46,15 +46,26 @@ void MemDumpQueue::run()
 			return;
 		MemoryJob job = std::move(jobs_.front());
 		jobs_.pop_front();
+		running_ = true;
 		lk.unlock();
 		Result<MemDumpResult> r = dump_memory(job, dir_, buffers_, shmem_done_);
 		lk.lock();
+		running_ = false;
 		if (r)
 			total_ += *r;
 		else if (!error_)
 			error_.emplace(std::move(r.error()));
 		cv_.notify_all();
 	}
+}
+
+Result<> MemDumpQueue::wait_idle()
+{
+	std::unique_lock lk(mu_);
+	cv_.wait(lk, [&] { return (jobs_.empty() && !running_) || error_; });
+	if (error_)
+		return std::unexpected(*error_);
+	return {};
 }
 
 Result<> MemDumpQueue::check()

@@ -103,7 +103,7 @@ Result<> load_page_tags(ImageDir &dir, const std::vector<TaskPlan> &tasks)
 	if (!dir.sealed())
 		return {};
 	for (const TaskPlan &t : tasks)
-		if (!t.images.zombie)
+		if (!t.images.zombie && !t.images.vm_child) // a CLONE_VM child's pages are its parent's
 			TRY_CTX(dir.open_pages(t.images.pages_id), "task {}", t.images.pid);
 	return {};
 }
@@ -126,7 +126,7 @@ Result<bool> read_zombie(ImageDir &dir, const PstreeEntry &pe, TaskImages &t)
 	return true;
 }
 
-Result<TaskImages> read_task(ImageDir &dir, const PstreeEntry &pe, PbMsg &seccomp)
+Result<TaskImages> read_task(ImageDir &dir, const PstreeEntry &pe, PbMsg &seccomp, const TaskImages *parent)
 {
 	if (pe.n_threads == 0 || pe.threads[0] != pe.pid)
 		return fail(EINVAL, "pstree.img: task {} does not list itself as its first thread", pe.pid);
@@ -143,9 +143,13 @@ Result<TaskImages> read_task(ImageDir &dir, const PstreeEntry &pe, PbMsg &seccom
 		t.threads.push_back(std::move(th));
 	}
 	t.ids = TRY(read_one(dir, img::Kind::Ids, uint64_t(t.pid)));
-	t.mm = TRY(read_one(dir, img::Kind::Mm, uint64_t(t.pid)));
+	// A CLONE_VM child has its parent's memory: no mm or pagemap of its own (clone-vm.h).
+	t.vm_child = parent && !parent->zombie && parent->ids_entry().vm_id == t.ids_entry().vm_id;
+	if (!t.vm_child)
+		t.mm = TRY(read_one(dir, img::Kind::Mm, uint64_t(t.pid)));
 	t.fs = TRY(read_one(dir, img::Kind::Fs, uint64_t(t.pid)));
-	TRY(read_pagemap(dir, t));
+	if (!t.vm_child)
+		TRY(read_pagemap(dir, t));
 	bool filters = false;
 	for (const ThreadImages &th : t.threads)
 		filters |= th.thread_core().has_seccomp_mode && th.thread_core().seccomp_mode == SECCOMP_MODE__filter;
@@ -173,15 +177,18 @@ Result<TreeImages> read_tree_images(ImageDir &dir)
 	while (auto e = TRY(pstree.read())) {
 		const PstreeEntry &pe = *pb_cast<PstreeEntry>(*e);
 		bool parent_known = tree.tasks.empty(); // the root's parent is outside the checkpoint
+		const TaskImages *parent = nullptr;
 		for (const TaskImages &t : tree.tasks) {
 			if (t.pid == pid_t(pe.ppid) && t.zombie)
 				return fail(EINVAL, "pstree.img: task {} is the child of zombie {}", pe.pid, pe.ppid);
 			parent_known |= t.pid == pid_t(pe.ppid);
+			if (t.pid == pid_t(pe.ppid))
+				parent = &t;
 		}
 		if (!parent_known)
 			return fail(EINVAL, "pstree.img: the parent {} of task {} comes after it or is missing", pe.ppid,
 				    pe.pid);
-		tree.tasks.push_back(TRY(read_task(dir, pe, *tree.seccomp)));
+		tree.tasks.push_back(TRY(read_task(dir, pe, *tree.seccomp, parent)));
 	}
 	if (tree.tasks.empty())
 		return fail(EINVAL, "pstree.img: no tasks");

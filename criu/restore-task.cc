@@ -21,6 +21,7 @@
 #include <cstring>
 
 #include "common/log.h"
+#include "clone-vm.h"
 #include "common/xio.h"
 #include "files.h"
 #include "options.h"
@@ -66,27 +67,48 @@ private:
 
 size_t nr_siginfo(const SignalQueueEntry *q) { return q ? q->n_signals : 0; }
 
-size_t args_size(const TaskImages &t, size_t nr_fds)
+// What a task's threads and process-wide tables take in the arguments.
+size_t task_args_size(const TaskImages &t)
 {
-	size_t n = sizeof(rst_args) + t.threads.size() * sizeof(rst_thread) +
-		   (t.mm_entry().n_vmas + 8) * sizeof(rst_move) + 16 * sizeof(rst_range) +
-		   (nr_fds + 2) * sizeof(rst_range) + t.mm_entry().n_mm_saved_auxv * 8 +
-		   nr_siginfo(t.tc().signals_s) * RST_SIGINFO_SIZE +
-		   (t.tc().timers ? t.tc().timers->n_posix : 0) * sizeof(rst_posix_timer);
+	size_t n = t.threads.size() * sizeof(rst_thread) + nr_siginfo(t.tc().signals_s) * RST_SIGINFO_SIZE +
+		   (t.tc().timers ? t.tc().timers->n_posix : 0) * sizeof(rst_posix_timer) + 4 * kAlign;
 	for (const ThreadImages &th : t.threads) {
 		n += nr_siginfo(th.thread_core().signals_p) * RST_SIGINFO_SIZE +
 		     th.thread_core().creds->n_groups * 4 + 4 * kAlign;
 		for (const SeccompFilter *f : t.seccomp_chain(th).value_or(std::vector<const SeccompFilter *>{}))
 			n += f->filter.len + sizeof(rst_seccomp_filter) + 2 * kAlign;
 	}
+	return n;
+}
+
+// The task's CLONE_VM children (clone-vm.h) are made by its restorer: their arguments too.
+size_t args_size(const TaskImages &t, size_t nr_fds, const std::vector<const TaskPlan *> &vm_kids)
+{
+	size_t n = sizeof(rst_args) + (t.mm_entry().n_vmas + 8) * sizeof(rst_move) + 16 * sizeof(rst_range) +
+		   (nr_fds + 2) * sizeof(rst_range) + t.mm_entry().n_mm_saved_auxv * 8 + task_args_size(t) +
+		   nr_fds * sizeof(rst_fd_move);
+	for (const TaskPlan *kid : vm_kids)
+		n += sizeof(rst_vm_child) + task_args_size(kid->images) + (kid->fds.fds().size() + 2) * sizeof(rst_range) +
+		     6 * kAlign;
 	return n + 16 * kAlign;
 }
 
 size_t blob_size() { return align_up(restorer_blob_mem_size, 4096); }
 
-size_t bootstrap_size(const TaskImages &t, size_t nr_fds)
+// One for each thread of the task and of its CLONE_VM children.
+size_t nr_stacks(const TaskImages &t, const std::vector<const TaskPlan *> &vm_kids)
 {
-	return blob_size() + align_up(args_size(t, nr_fds), 4096) + t.threads.size() * RST_THREAD_STACK_SIZE;
+	size_t n = t.threads.size();
+	for (const TaskPlan *kid : vm_kids)
+		n += kid->images.threads.size();
+	return n;
+}
+
+// [blob][arguments][a stack for each thread, then for each thread of each CLONE_VM child]
+size_t bootstrap_size(const TaskImages &t, size_t nr_fds, const std::vector<const TaskPlan *> &vm_kids)
+{
+	return blob_size() + align_up(args_size(t, nr_fds, vm_kids), 4096) +
+	       nr_stacks(t, vm_kids) * RST_THREAD_STACK_SIZE;
 }
 
 [[noreturn]] void die(const Error &e)
@@ -146,6 +168,7 @@ Result<> fill_thread(Arena &a, const TaskImages &task, const ThreadImages &th, r
 	const CoreEntry &c = th.entry();
 	const ThreadCoreEntry &tc = th.thread_core();
 	t.tid = th.tid;
+	t.pid = task.pid;
 	t.stack_top = stack_top;
 	t.siginfo = copy_siginfo(a, tc.signals_p, t.nr_siginfo);
 	t.ss_flags = SS_DISABLE;
@@ -182,6 +205,13 @@ void fill_itimer(rst_itimer &out, const ItimerEntry *e)
 {
 	if (e)
 		out = rst_itimer{int64_t(e->isec), int64_t(e->iusec), int64_t(e->vsec), int64_t(e->vusec)};
+}
+
+rst_posix_timer posix_timer(const PosixTimerEntry &e)
+{
+	return rst_posix_timer{int32_t(e.it_id), int32_t(e.clock_id), int32_t(e.si_signo), int32_t(e.it_sigev_notify),
+			       e.has_notify_thread_id ? e.notify_thread_id : 0, 0, e.sival_ptr, int64_t(e.isec),
+			       int64_t(e.insec), int64_t(e.vsec), int64_t(e.vnsec)};
 }
 
 template <typename T> uint64_t copy_table(Arena &a, const std::vector<T> &v)
@@ -232,13 +262,8 @@ Result<rst_args *> fill_args(const TaskPlan &plan, const MemRestore &mem, Arena 
 	}
 	if (tc.timers && tc.timers->n_posix) {
 		auto *pt = a.alloc<rst_posix_timer>(tc.timers->n_posix);
-		for (size_t i = 0; i < tc.timers->n_posix; i++) {
-			const PosixTimerEntry &e = *tc.timers->posix[i];
-			pt[i] = rst_posix_timer{int32_t(e.it_id), int32_t(e.clock_id), int32_t(e.si_signo),
-						int32_t(e.it_sigev_notify), e.has_notify_thread_id ? e.notify_thread_id : 0,
-						0, e.sival_ptr, int64_t(e.isec), int64_t(e.insec), int64_t(e.vsec),
-						int64_t(e.vnsec)};
-		}
+		for (size_t i = 0; i < tc.timers->n_posix; i++)
+			pt[i] = posix_timer(*tc.timers->posix[i]);
 		args->posix_timers = a.addr(pt);
 		args->nr_posix_timers = uint32_t(tc.timers->n_posix);
 	}
@@ -254,6 +279,83 @@ Result<rst_args *> fill_args(const TaskPlan &plan, const MemRestore &mem, Arena 
 	args->close_fds = copy_table(a, closing);
 	args->nr_close = uint32_t(closing.size());
 	return args;
+}
+
+// The CLONE_VM children the restorer creates, each on the stack after the task's threads'.
+// A child with an fd table of its own (at most one, own_fds) takes a copy of the task's, with
+// its fds in place (see stage_fds), and closes every other fd before its trap.
+Result<int> lift(int fd, int above);
+
+// A child with an fs of its own gets its root and cwd on fds of the task's, above every task's
+// fd (closed with criu's others), and its umask.
+Result<> fill_own_fs(const RestoreContext &ctx, const TaskImages &kid, rst_vm_child &c)
+{
+	const FsEntry &fs = kid.fs_entry();
+	UniqueFd root = TRY_CTX(ctx.files.open_reg(fs.root_id, O_RDONLY | O_DIRECTORY), "root of {}", kid.pid);
+	UniqueFd cwd = TRY_CTX(ctx.files.open_reg(fs.cwd_id, O_RDONLY | O_DIRECTORY), "cwd of {}", kid.pid);
+	c.own_fs = 1;
+	c.root_fd = TRY(lift(root.release(), ctx.max_fd));
+	c.cwd_fd = TRY(lift(cwd.release(), ctx.max_fd));
+	c.umask = fs.has_umask ? fs.umask : 022;
+	return {};
+}
+
+// The child's threads, each on the next free stack below stacks_top.
+Result<> fill_vm_child_threads(Arena &a, const TaskImages &kid, rst_vm_child &c, uint64_t stacks_top, size_t &stack)
+{
+	TRY(fill_thread(a, kid, kid.threads.front(), c.thread, stacks_top - stack++ * RST_THREAD_STACK_SIZE));
+	auto *others = a.alloc<rst_thread>(kid.threads.size() - 1);
+	for (size_t j = 1; j < kid.threads.size(); j++)
+		TRY(fill_thread(a, kid, kid.threads[j], others[j - 1], stacks_top - stack++ * RST_THREAD_STACK_SIZE));
+	c.threads = a.addr(others);
+	c.nr_threads = uint32_t(kid.threads.size());
+	return {};
+}
+
+void fill_vm_child_timers(Arena &a, const TaskImages &kid, rst_vm_child &c)
+{
+	const TaskTimersEntry *timers = kid.tc().timers;
+	if (!timers)
+		return;
+	fill_itimer(c.itimers[0], timers->real);
+	fill_itimer(c.itimers[1], timers->virt);
+	fill_itimer(c.itimers[2], timers->prof);
+	auto *pt = a.alloc<rst_posix_timer>(timers->n_posix);
+	for (size_t j = 0; j < timers->n_posix; j++)
+		pt[j] = posix_timer(*timers->posix[j]);
+	c.posix_timers = a.addr(pt);
+	c.nr_posix_timers = uint32_t(timers->n_posix);
+}
+
+Result<> fill_vm_children(Arena &a, const RestoreContext &ctx, const std::vector<const TaskPlan *> &kids,
+			  const TaskPlan *own_fds, const MemRestore &mem, rst_args *args)
+{
+	auto *out = a.alloc<rst_vm_child>(kids.size());
+	size_t stack = args->nr_threads; // the next free one
+	for (size_t i = 0; i < kids.size(); i++) {
+		const TaskImages &kid = kids[i]->images;
+		rst_vm_child &c = out[i];
+		TRY(fill_vm_child_threads(a, kid, c, mem.bootstrap() + mem.bootstrap_size(), stack));
+		uint64_t share = shared_with_parent(ctx.tasks, size_t(kids[i] - ctx.tasks.data()));
+		c.clone_flags = CLONE_VM | CLONE_SIGHAND | share;
+		if (!(share & CLONE_FS))
+			TRY(fill_own_fs(ctx, kid, c));
+		std::vector<rst_range> closing;
+		if (kids[i] == own_fds)
+			for (auto [start, len] : fds_to_close(own_fds->fds.fds()))
+				closing.push_back({start, len});
+		c.close_fds = copy_table(a, closing);
+		c.nr_close = uint32_t(closing.size());
+		c.shared_siginfo = copy_siginfo(a, kid.tc().signals_s, c.nr_shared_siginfo);
+		fill_vm_child_timers(a, kid, c);
+		const ThreadCoreEntry &tc = kid.threads.front().thread_core();
+		c.pdeath_sig = int32_t(tc.has_pdeath_sig ? tc.pdeath_sig : 0);
+		c.child_subreaper = kid.tc().has_child_subreaper && kid.tc().child_subreaper;
+		pr_info("{}: creates {} in its memory (CLONE_VM)", args->pid, kid.pid);
+	}
+	args->vm_children = a.addr(out);
+	args->nr_vm_children = uint32_t(kids.size());
+	return {};
 }
 
 // Signal dispositions, with the task's own sa_restorer (glibc's sigaction would put its own).
@@ -388,6 +490,29 @@ std::map<uint32_t, int> inherited_files(const RestoreContext &ctx, const TaskPla
 
 [[noreturn]] void become_task(const RestoreContext &ctx, size_t index, OwnFds own, const TaskPlan *parent);
 
+// A CLONE_VM child with an fd table of its own is made by the task's restorer, which can only
+// give it a copy of the task's table: the task's fds go above every fd (the restorer puts them
+// back once the child is made: the moves returned), and the child's are installed at their
+// numbers. Its parent's children are forked already (they inherited the task's table).
+Result<std::vector<rst_fd_move>> stage_fds(const RestoreContext &ctx, const TaskPlan &plan, const TaskPlan &kid,
+					   OwnFds own)
+{
+	std::map<uint32_t, int> inherited = inherited_files(ctx, kid, &plan);
+	std::vector<rst_fd_move> moves;
+	for (int fd : plan.fds.fds()) {
+		int flags = fcntl(fd, F_GETFD);
+		int high = fcntl(fd, F_DUPFD_CLOEXEC, ctx.max_fd + 1);
+		if (flags < 0 || high < 0)
+			return fail_errno("task {}: can't move fd {} above {}", plan.images.pid, fd, ctx.max_fd);
+		close(fd);
+		moves.push_back({high, fd, (flags & FD_CLOEXEC) ? uint32_t(O_CLOEXEC) : 0u, 0});
+	}
+	TRY_CTX(kid.fds.install(ctx.files, ctx.opts.shell_job, own.tty, inherited), "fds of {}", kid.images.pid);
+	TRY(ctx.files.fds_installed(kid.images.pid));
+	pr_info("task {}: fds of {} in place for its restorer to copy", plan.images.pid, kid.images.pid);
+	return moves;
+}
+
 // Forks every child of tasks[index] with its PID; each becomes its task.
 // A zombie comes back by ending as it did: its name, session and group, then its exit status
 // or death by its signal (without a core file, which the first death may have left).
@@ -494,8 +619,8 @@ void fork_own_children(const RestoreContext &ctx, size_t index, OwnFds own, cons
 		if (child.zombie && sessions.count(birth))
 			zombies.push_back(child.pid); // after its helper
 		if (sessions.count(birth) || (sid && birth != sid) || (!sid && plan.born_sid && birth == plan.born_sid) ||
-		    files_sibling(ctx.tasks, i))
-			continue;
+		    files_sibling(ctx.tasks, i) || child.vm_child)
+			continue; // a CLONE_VM child is made by this task's restorer
 		pid_t pid = must(clone_with_pid(child.pid, false, shared_with_parent(ctx.tasks, i)));
 		if (pid == 0 && child.zombie)
 			become_zombie(ctx, child);
@@ -590,7 +715,12 @@ void become_task(const RestoreContext &ctx, size_t index, OwnFds own, const Task
 		die(Error(errno, fmt::format("task {}: can't become a child subreaper", task.pid)));
 	fork_children(ctx, index, own);
 
-	MemRestore mem = must(MemRestore::premap(task, ctx.files, ctx.shmem, bootstrap_size(task, plan.fds.fds().size())));
+	std::vector<const TaskPlan *> vm_kids = vm_children(ctx.tasks, index);
+	const TaskPlan *own_fds = vm_child_with_own_fds(ctx.tasks, index);
+	std::vector<rst_fd_move> fd_moves;
+	if (own_fds)
+		fd_moves = must(stage_fds(ctx, plan, *own_fds, own));
+	MemRestore mem = must(MemRestore::premap(task, ctx.files, ctx.shmem, bootstrap_size(task, plan.fds.fds().size(), vm_kids)));
 	{
 		PagesReader pages = must(ctx.dir.open_pages(task.pages_id));
 		must(mem.fill(task, pages));
@@ -599,8 +729,11 @@ void become_task(const RestoreContext &ctx, size_t index, OwnFds own, const Task
 	int exe = must(lift(must(ctx.files.open_reg(task.mm_entry().exe_file_id, O_RDONLY)).release(), ctx.max_fd));
 
 	must(restore_sigactions(task.tc()));
-	Arena arena(mem.bootstrap() + blob_size(), align_up(args_size(task, plan.fds.fds().size()), 4096));
+	Arena arena(mem.bootstrap() + blob_size(), align_up(args_size(task, plan.fds.fds().size(), vm_kids), 4096));
 	rst_args *args = must(fill_args(plan, mem, arena, exe, hidden_fds_closer(ctx.tasks, index) == HiddenFds::Restorer));
+	must(fill_vm_children(arena, ctx, vm_kids, own_fds, mem, args));
+	args->fd_moves = copy_table(arena, fd_moves);
+	args->nr_fd_moves = uint32_t(fd_moves.size());
 	must(restore_rlimits(task.tc()));
 	must(unregister_rseq());
 

@@ -32,6 +32,9 @@ public:
 	~MemDumpQueue();
 
 	void push(MemoryJob job);
+	// Waits until every job pushed so far is done (no page of the tasks is being read);
+	// the first failure of a job so far, if any.
+	[[nodiscard]] Result<> wait_idle();
 	// The first failure of a job so far, if any.
 	[[nodiscard]] Result<> check();
 	// Waits for every job; their statistics summed, or the first failure.
@@ -48,6 +51,7 @@ private:
 	std::condition_variable cv_;
 	std::deque<MemoryJob> jobs_;
 	bool closing_ = false;
+	bool running_ = false; // a job is being done
 	MemDumpResult total_;
 	std::optional<Error> error_;
 	std::jthread thread_; // last: joined before the rest goes

@@ -34,6 +34,7 @@ struct ThreadImages {
 struct TaskImages {
 	pid_t pid = 0, ppid = 0, pgid = 0, sid = 0;
 	bool zombie = false; // exited, not waited for: only its core (task_state TASK_DEAD) is read
+	bool vm_child = false; // shares its parent's memory (vm_id): no mm or pagemap (clone-vm.h)
 	PbMsg ids, mm, fs;
 	const PbMsg *seccomp = nullptr;    // seccomp.img (the tree's), when a thread has filters
 	std::vector<ThreadImages> threads; // the leader first

@@ -68,7 +68,7 @@ struct rst_thread {
 	uint64_t stack_top;       /* the restorer's stack for this thread (16-byte aligned) */
 	uint64_t ss_sp, ss_size;  /* sigaltstack */
 	int32_t ss_flags;
-	int32_t pad;
+	int32_t pid;              /* its process: the task, or a CLONE_VM child (rst_vm_child) */
 	uint64_t clear_tid_addr;
 	uint64_t robust_list, robust_len;
 	uint64_t rseq_addr;       /* 0: none */
@@ -96,6 +96,33 @@ struct rst_posix_timer {
 	int64_t value_sec, value_nsec;
 };
 
+/* dup3(from, to, flags): the task's fd back at its number (flags: O_CLOEXEC or 0). */
+struct rst_fd_move {
+	int32_t from, to;
+	uint32_t flags, pad;
+};
+
+/* A child sharing the task's memory and signal handlers, not a thread (criu/include/clone-vm.h):
+ * created by the restorer with clone3(clone_flags, exit_signal SIGCHLD, set_tid = its pid) once
+ * the memory is in place; it sets its own per-process state and its thread's, and traps. */
+struct rst_vm_child {
+	struct rst_thread thread;   /* its leader: tid is its pid; stack_top its stack */
+	uint64_t threads;           /* rst_thread[nr_threads - 1]: its other threads */
+	uint32_t nr_threads, pad0;
+	uint64_t clone_flags;       /* CLONE_VM | CLONE_SIGHAND | CLONE_FS [| CLONE_FILES] */
+	uint64_t close_fds;         /* rst_range[nr_close]: without CLONE_FILES, the fds not its own */
+	uint32_t nr_close;
+	uint32_t own_fs;            /* without CLONE_FS: its root and cwd (fds the task opened), umask */
+	int32_t root_fd, cwd_fd;
+	uint32_t umask, pad;
+	uint64_t shared_siginfo;    /* nr_shared_siginfo * RST_SIGINFO_SIZE bytes */
+	uint64_t posix_timers;      /* rst_posix_timer[nr_posix_timers] */
+	uint32_t nr_shared_siginfo, nr_posix_timers;
+	struct rst_itimer itimers[3];
+	int32_t pdeath_sig;
+	int32_t child_subreaper;
+};
+
 /* Everything the blob needs; at the start of the argument block. */
 struct rst_args {
 	struct rst_range bootstrap; /* unmapped by criu from outside at the end */
@@ -116,6 +143,10 @@ struct rst_args {
 	int32_t child_subreaper;
 	uint32_t threads_ready;     /* futex: threads that reached the final trap */
 	uint32_t failed;            /* any thread failed: the others stop too */
+	uint64_t vm_children;       /* rst_vm_child[nr_vm_children] */
+	uint32_t nr_vm_children;
+	uint32_t nr_fd_moves;
+	uint64_t fd_moves;          /* rst_fd_move[nr_fd_moves]: run once the children are made */
 };
 
 /* The bootstrap layout: [blob][args, tables, frames][thread stacks]. */

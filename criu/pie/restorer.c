@@ -39,6 +39,10 @@
 #define NR_rseq 334
 #define NR_clone3 435
 #define NR_close_range 436
+#define NR_dup3 292
+#define NR_fchdir 81
+#define NR_umask 95
+#define NR_chroot 161
 
 #define PR_SET_PDEATHSIG 1
 #define PR_SET_DUMPABLE 4
@@ -70,6 +74,7 @@
 #define CLONE_SIGHAND 0x800
 #define CLONE_THREAD 0x10000
 #define CLONE_SYSVSEM 0x40000
+#define SIGCHLD 17
 
 #define sys(nr, a, b, c, d, e) sys_call6(nr, (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), 0)
 
@@ -191,13 +196,14 @@ static void restore_creds(struct rst_args *a, const struct rst_thread *t)
 		CHECK(a, tid, sys(NR_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "PR_SET_NO_NEW_PRIVS", 1);
 }
 
-static void queue_signals(struct rst_args *a, long tid, uint64_t infos, uint32_t n, int shared)
+/* Pending signals of thread tid of process pid (shared: of the process). */
+static void queue_signals(struct rst_args *a, long pid, long tid, uint64_t infos, uint32_t n, int shared)
 {
 	for (uint32_t i = 0; i < n; i++) {
 		const void *info = (const void *)(infos + (uint64_t)i * RST_SIGINFO_SIZE);
 		int sig = *(const int32_t *)info;
-		long ret = shared ? sys(NR_rt_sigqueueinfo, a->pid, sig, info, 0, 0)
-				  : sys(NR_rt_tgsigqueueinfo, a->pid, tid, sig, info, 0);
+		long ret = shared ? sys(NR_rt_sigqueueinfo, pid, sig, info, 0, 0)
+				  : sys(NR_rt_tgsigqueueinfo, pid, tid, sig, info, 0);
 		CHECK(a, tid, ret, "queueing signal", sig);
 	}
 }
@@ -217,8 +223,8 @@ static void restore_seccomp(struct rst_args *a, const struct rst_thread *t)
 	}
 }
 
-/* Per-thread state that ptrace can't set from outside. */
-static void restore_thread(struct rst_args *a, const struct rst_thread *t)
+/* Per-thread state that ptrace can't set from outside; pid: the thread's process. */
+static void restore_thread(struct rst_args *a, long pid, const struct rst_thread *t)
 {
 	long tid = t->tid;
 	struct {
@@ -234,7 +240,7 @@ static void restore_thread(struct rst_args *a, const struct rst_thread *t)
 	if (t->rseq_addr)
 		CHECK(a, tid, sys(NR_rseq, t->rseq_addr, t->rseq_len, 0, t->rseq_sig, 0), "rseq", t->rseq_len);
 	CHECK(a, tid, sys(NR_prctl, PR_SET_NAME, t->comm, 0, 0, 0), "PR_SET_NAME", 0);
-	queue_signals(a, tid, t->siginfo, t->nr_siginfo, 0);
+	queue_signals(a, pid, tid, t->siginfo, t->nr_siginfo, 0);
 	restore_creds(a, t);
 	restore_seccomp(a, t);
 }
@@ -256,16 +262,19 @@ static void thread_main(void *arg)
 	struct rst_thread *t = arg;
 	struct rst_args *a = g_args;
 
-	restore_thread(a, t);
-	__atomic_add_fetch(&a->threads_ready, 1, __ATOMIC_SEQ_CST);
-	sys(NR_futex, &a->threads_ready, FUTEX_WAKE, 1, 0, 0);
+	restore_thread(a, t->pid, t);
+	if (t->pid == a->pid) { /* the task's leader waits for its threads, not a CLONE_VM child's */
+		__atomic_add_fetch(&a->threads_ready, 1, __ATOMIC_SEQ_CST);
+		sys(NR_futex, &a->threads_ready, FUTEX_WAKE, 1, 0, 0);
+	}
 	rst_trap();
 }
 
-static void create_threads(struct rst_args *a, struct rst_thread *threads)
+/* others[0..n): the threads of the caller's process pid but the caller. */
+static void create_threads(struct rst_args *a, long pid, struct rst_thread *others, uint32_t n)
 {
-	for (uint32_t i = 1; i < a->nr_threads; i++) {
-		struct rst_thread *t = &threads[i];
+	for (uint32_t i = 0; i < n; i++) {
+		struct rst_thread *t = &others[i];
 		int32_t tid = t->tid;
 		struct clone_args3 ca;
 		memset(&ca, 0, sizeof(ca));
@@ -275,7 +284,7 @@ static void create_threads(struct rst_args *a, struct rst_thread *threads)
 		ca.set_tid = (uint64_t)&tid;
 		ca.set_tid_size = 1;
 		long ret = rst_clone_thread(&ca, sizeof(ca), t, thread_main);
-		CHECK(a, a->pid, ret, "creating thread", tid);
+		CHECK(a, pid, ret, "creating thread", tid);
 	}
 }
 
@@ -304,14 +313,14 @@ static void restore_mm(struct rst_args *a)
 	CHECK(a, a->pid, sys(NR_prctl, PR_SET_MM, PR_SET_MM_MAP, &a->mm, sizeof(a->mm), 0), "PR_SET_MM_MAP", 0);
 }
 
-/* Timers are made once the threads they may signal exist. */
-static void restore_posix_timers(struct rst_args *a)
+/* Timers are made once the threads they may signal exist; pid: the process they are made in. */
+static void restore_posix_timers(struct rst_args *a, long pid, uint64_t timers, uint32_t n)
 {
-	const struct rst_posix_timer *pt = (const struct rst_posix_timer *)a->posix_timers;
-	if (!a->nr_posix_timers)
+	const struct rst_posix_timer *pt = (const struct rst_posix_timer *)timers;
+	if (!n)
 		return;
-	CHECK(a, a->pid, sys(NR_prctl, PR_TIMER_CREATE_RESTORE_IDS, 1, 0, 0, 0), "PR_TIMER_CREATE_RESTORE_IDS", 1);
-	for (uint32_t i = 0; i < a->nr_posix_timers; i++) {
+	CHECK(a, pid, sys(NR_prctl, PR_TIMER_CREATE_RESTORE_IDS, 1, 0, 0, 0), "PR_TIMER_CREATE_RESTORE_IDS", 1);
+	for (uint32_t i = 0; i < n; i++) {
 		struct {
 			uint64_t value;
 			int32_t signo, notify;
@@ -324,13 +333,69 @@ static void restore_posix_timers(struct rst_args *a)
 		sev.notify = pt[i].notify;
 		sev.tid = pt[i].notify_tid;
 		int32_t id = pt[i].id;
-		CHECK(a, a->pid, sys(NR_timer_create, pt[i].clock_id, &sev, &id, 0, 0), "timer_create", pt[i].id);
+		CHECK(a, pid, sys(NR_timer_create, pt[i].clock_id, &sev, &id, 0, 0), "timer_create", pt[i].id);
 		if (id != pt[i].id)
-			die(a, a->pid, "timer_create gave another id than", pt[i].id, -22);
+			die(a, pid, "timer_create gave another id than", pt[i].id, -22);
 		int64_t its[4] = {pt[i].interval_sec, pt[i].interval_nsec, pt[i].value_sec, pt[i].value_nsec};
-		CHECK(a, a->pid, sys(NR_timer_settime, id, 0, its, 0, 0), "timer_settime", id);
+		CHECK(a, pid, sys(NR_timer_settime, id, 0, its, 0, 0), "timer_settime", id);
 	}
-	CHECK(a, a->pid, sys(NR_prctl, PR_TIMER_CREATE_RESTORE_IDS, 0, 0, 0, 0), "PR_TIMER_CREATE_RESTORE_IDS", 0);
+	CHECK(a, pid, sys(NR_prctl, PR_TIMER_CREATE_RESTORE_IDS, 0, 0, 0, 0), "PR_TIMER_CREATE_RESTORE_IDS", 0);
+}
+
+static void close_ranges(const struct rst_range *fds, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		sys(NR_close_range, fds[i].start, fds[i].start + fds[i].len - 1, 0, 0, 0);
+}
+
+/* A CLONE_VM child, in itself: its process's state, its thread's, then the trap to criu. */
+static void vm_child_main(void *arg)
+{
+	struct rst_vm_child *c = arg;
+	struct rst_args *a = g_args;
+	long pid = c->thread.tid;
+
+	if (c->own_fs) { /* still with criu's credentials: chroot is allowed */
+		CHECK(a, pid, sys(NR_fchdir, c->root_fd, 0, 0, 0, 0), "fchdir to the root fd", c->root_fd);
+		CHECK(a, pid, sys(NR_chroot, ".", 0, 0, 0, 0), "chroot", 0);
+		CHECK(a, pid, sys(NR_fchdir, c->cwd_fd, 0, 0, 0, 0), "fchdir to the cwd fd", c->cwd_fd);
+		sys(NR_umask, c->umask, 0, 0, 0, 0);
+	}
+	create_threads(a, pid, (struct rst_thread *)c->threads, c->nr_threads - 1);
+	queue_signals(a, pid, pid, c->shared_siginfo, c->nr_shared_siginfo, 1);
+	for (int which = 0; which < 3; which++)
+		CHECK(a, pid, sys(NR_setitimer, which, &c->itimers[which], 0, 0, 0), "setitimer", which);
+	restore_posix_timers(a, pid, c->posix_timers, c->nr_posix_timers);
+	restore_thread(a, pid, &c->thread);
+	CHECK(a, pid, sys(NR_prctl, PR_SET_PDEATHSIG, c->pdeath_sig, 0, 0, 0), "PR_SET_PDEATHSIG", c->pdeath_sig);
+	if (c->child_subreaper)
+		CHECK(a, pid, sys(NR_prctl, PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), "PR_SET_CHILD_SUBREAPER", 1);
+	close_ranges((const struct rst_range *)c->close_fds, c->nr_close);
+	rst_trap();
+}
+
+/* Made while the task still has criu's credentials (set_tid needs them). */
+static void create_vm_children(struct rst_args *a)
+{
+	struct rst_vm_child *kids = (struct rst_vm_child *)a->vm_children;
+	for (uint32_t i = 0; i < a->nr_vm_children; i++) {
+		struct rst_vm_child *c = &kids[i];
+		int32_t pid = c->thread.tid;
+		struct clone_args3 ca;
+		memset(&ca, 0, sizeof(ca));
+		ca.flags = c->clone_flags;
+		ca.exit_signal = SIGCHLD;
+		ca.stack = c->thread.stack_top - RST_THREAD_STACK_SIZE;
+		ca.stack_size = RST_THREAD_STACK_SIZE;
+		ca.set_tid = (uint64_t)&pid;
+		ca.set_tid_size = 1;
+		long ret = rst_clone_thread(&ca, sizeof(ca), c, vm_child_main);
+		CHECK(a, a->pid, ret, "creating CLONE_VM child", pid);
+	}
+	/* A child with a table of its own took a copy with its fds in place: ours come back. */
+	const struct rst_fd_move *mv = (const struct rst_fd_move *)a->fd_moves;
+	for (uint32_t i = 0; i < a->nr_fd_moves; i++)
+		CHECK(a, a->pid, sys(NR_dup3, mv[i].from, mv[i].to, mv[i].flags, 0, 0), "dup3 to fd", mv[i].to);
 }
 
 long rst_main(struct rst_args *a)
@@ -339,12 +404,13 @@ long rst_main(struct rst_args *a)
 
 	g_args = a;
 	restore_mm(a);
-	queue_signals(a, a->pid, a->shared_siginfo, a->nr_shared_siginfo, 1);
+	queue_signals(a, a->pid, a->pid, a->shared_siginfo, a->nr_shared_siginfo, 1);
 	for (int which = 0; which < 3; which++)
 		CHECK(a, a->pid, sys(NR_setitimer, which, &a->itimers[which], 0, 0, 0), "setitimer", which);
-	create_threads(a, threads);
-	restore_posix_timers(a);
-	restore_thread(a, &threads[0]);
+	create_threads(a, a->pid, threads + 1, a->nr_threads - 1);
+	create_vm_children(a);
+	restore_posix_timers(a, a->pid, a->posix_timers, a->nr_posix_timers);
+	restore_thread(a, a->pid, &threads[0]);
 	wait_threads(a);
 
 	/* Credentials changes reset these: set them once every thread has its creds. */
@@ -353,9 +419,7 @@ long rst_main(struct rst_args *a)
 	if (a->child_subreaper)
 		CHECK(a, a->pid, sys(NR_prctl, PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), "PR_SET_CHILD_SUBREAPER", 1);
 
-	const struct rst_range *fds = (const struct rst_range *)a->close_fds;
-	for (uint32_t i = 0; i < a->nr_close; i++)
-		sys(NR_close_range, fds[i].start, fds[i].start + fds[i].len - 1, 0, 0, 0);
+	close_ranges((const struct rst_range *)a->close_fds, a->nr_close);
 	rst_trap();
 }
 

@@ -405,6 +405,94 @@ def test_not_root(env):
     check_mt(out, len(open(out).read().splitlines()))
 
 
+# A python3 whose children, made with clone(flags) for each of argv[1] (comma separated) on a
+# ctypes stack each, sleep in pause() in its memory.
+CLONE_VM_LOOP = """
+import ctypes, sys, time
+libc = ctypes.CDLL(None, use_errno=True)
+pause = ctypes.cast(libc.pause, ctypes.c_void_p)
+stacks, kids = [], []
+for flags in sys.argv[1].split(','):
+    stacks.append(ctypes.create_string_buffer(1 << 16))
+    top = (ctypes.addressof(stacks[-1]) + (1 << 16)) & ~15
+    kids.append(str(libc.clone(pause, ctypes.c_void_p(top), int(flags), None)))
+open(sys.argv[2], 'w').write(' '.join(kids))
+i = 0
+while True:
+    i += 1
+    print('step', i, flush=True)
+    time.sleep(0.05)
+"""
+
+
+def test_dump_clone_vm_refused(env):
+    """Unsupported CLONE_VM children (no CLONE_SIGHAND, another exit signal, two with fd tables of
+    their own, one with its own table beside a CLONE_FILES sibling, one dumped without its parent)
+    are refused at dump, naming the tasks; all run on."""
+    CLONE_VM, CLONE_FS, CLONE_FILES, CLONE_SIGHAND = 0x100, 0x200, 0x400, 0x800
+    own = CLONE_VM | CLONE_SIGHAND | CLONE_FS | signal.SIGCHLD  # an fd table of its own: supported alone
+    cases = [([CLONE_VM | signal.SIGCHLD], "not their signal handlers (CLONE_SIGHAND)"),
+             ([CLONE_VM | CLONE_SIGHAND | CLONE_FILES | CLONE_FS | signal.SIGUSR1], "its exit signal is 10"),
+             ([own, own], "each with an fd table of its own"),
+             ([own, CLONE_FILES | signal.SIGCHLD], "shares the parent's"),
+             ([own], "which is not in the tree")]  # the child dumped alone
+    for i, (flag_list, what) in enumerate(cases):
+        out = os.path.join(env.tmp, f"vm{i}.out")
+        pid = env.start(out, "python3", "-c", CLONE_VM_LOOP, ",".join(map(str, flag_list)), out + ".kid")
+        wait_lines(out, 2)
+        kids = [int(k) for k in open(out + ".kid").read().split()]
+        env.pids.update(kids)
+        if min(kids) <= 0:
+            raise Failure(f"clone({flag_list}) failed in the test program")
+        kid = kids[0]
+        d = os.path.join(env.tmp, f"vm{i}")
+        os.makedirs(d)
+        root = kid if what == "which is not in the tree" else pid
+        r = env.criu_run("dump", "-t", str(root), "-D", d, "-v4", "-o", "dump.log", check=False)
+        log = open(os.path.join(d, "dump.log")).read()
+        err = [l for l in log.splitlines() if "Error" in l and what in l and str(kid) in l and str(pid) in l]
+        if r.returncode == 0 or not err:
+            raise Failure(f"dump of clone({flag_list}) children: exit {r.returncode}, want a refusal naming "
+                          f"{kid} and {pid} ({what}):\n" + "".join(log.splitlines(True)[-5:]))
+        check_continues(out, len(open(out).read().splitlines()), r"step (\d+)$")
+        for kid in kids:
+            tracer = [l for l in open(f"/proc/{kid}/status").read().splitlines() if l.startswith("TracerPid:")]
+            if state(kid) != "S" or tracer != ["TracerPid:\t0"]:
+                raise Failure(f"the clone({flag_list}) child {kid} is not left sleeping: {state(kid)}, {tracer}")
+        if os.path.exists(os.path.join(d, "inventory.img")):
+            raise Failure("a refused dump left inventory.img")
+
+
+def test_clone_vm_python(env):
+    """python3 with a CLONE_VM child (sharing its fd table and fs, then with its own, in two runs):
+    dump --leave-running leaves all running, then an encrypted dump and restore brings them back
+    sharing memory and handlers again, the interpreter going on."""
+    CLONE_VM, CLONE_FS, CLONE_FILES, CLONE_SIGHAND = 0x100, 0x200, 0x400, 0x800
+    KCMP_VM, KCMP_FILES, KCMP_FS, KCMP_SIGHAND = 1, 2, 3, 4
+    libc = ctypes.CDLL(None, use_errno=True)
+    kcmp = lambda a, b, t: libc.syscall(312, a, b, t, 0, 0)  # noqa: E731 - SYS_kcmp on x86_64
+    for i, share in enumerate((CLONE_FILES | CLONE_FS, 0)):
+        flags = CLONE_VM | CLONE_SIGHAND | share | signal.SIGCHLD
+        out = os.path.join(env.tmp, f"cvm{i}.out")
+        pid = env.start(out, "python3", "-c", CLONE_VM_LOOP, str(flags), out + ".kid")
+        wait_lines(out, 2)
+        kid = int(open(out + ".kid").read())
+        env.pids.add(kid)
+        env.dump(pid, os.path.join(env.tmp, f"cvm{i}-r"), "-R")
+        check_continues(out, len(open(out).read().splitlines()), r"step (\d+)$")
+        d = os.path.join(env.tmp, f"cvm{i}")
+        env.dump(pid, d, encrypt=True)
+        before = len(open(out).read().splitlines())
+        if env.restore(d, encrypt=True) != pid:
+            raise Failure(f"python3 with a clone({flags:#x}) child was not restored as {pid}")
+        check_continues(out, before, r"step (\d+)$")
+        if state(kid) != "S" or kcmp(pid, kid, KCMP_VM) != 0 or kcmp(pid, kid, KCMP_SIGHAND) != 0:
+            raise Failure(f"child {kid} is in state {state(kid)} or does not share memory and handlers with {pid}")
+        for what, kind in (("fd table", KCMP_FILES), ("fs", KCMP_FS)):
+            if (kcmp(pid, kid, kind) == 0) != bool(share):
+                raise Failure(f"child {kid}: {what} shared is {kcmp(pid, kid, kind) == 0}, want {bool(share)}")
+
+
 def test_restore_attached(env):
     """Without -d, criu restore waits for the task and exits with its status."""
     out = os.path.join(env.tmp, "att.out")
@@ -428,7 +516,8 @@ def test_restore_attached(env):
 TESTS = [test_python, test_python_encrypted, test_bash, test_bash_with_children, test_pipeline, test_pipeline_encrypted,
          test_mt, test_mt_encrypted, test_leave_running_twice,
          test_restore_pid_taken, test_restore_missing_image, test_restore_corrupt_core, test_dump_killed,
-         test_not_root, test_restore_attached]
+         test_not_root, test_restore_attached, test_dump_clone_vm_refused,
+         test_clone_vm_python]
 
 
 def main():
