@@ -233,6 +233,21 @@ ptrdiff_t check_pattern(const void *buf, size_t len, uint64_t seed)
 	return -1;
 }
 
+unsigned long long test_open_fds(void)
+{
+	unsigned long long set = 0;
+	for (int fd = 0; fd < 64; fd++)
+		if (fcntl(fd, F_GETFD) >= 0)
+			set |= 1ull << fd;
+	return set;
+}
+
+bool test_fd_holds(int fd, const char *text)
+{
+	char buf[32] = {0};
+	return pread(fd, buf, sizeof(buf) - 1, 0) == (ssize_t)strlen(text) && !strcmp(buf, text);
+}
+
 ssize_t read_file(const char *path, char *buf, size_t size)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);

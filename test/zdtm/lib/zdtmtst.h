@@ -74,6 +74,10 @@ void fill_pattern(void *buf, size_t len, uint64_t seed);
 ptrdiff_t check_pattern(const void *buf, size_t len, uint64_t seed);
 /* Waits (up to 10s: CPUs may be busy) until *counter moves past its current value. */
 bool counter_moves(volatile uint64_t *counter);
+/* The fds below 64 open in this fd table, as a bit set (fcntl only: safe in a CLONE_VM child). */
+unsigned long long test_open_fds(void);
+/* True if fd reads exactly text from offset 0 (text shorter than 32 bytes). */
+bool test_fd_holds(int fd, const char *text);
 /* Reads a whole small file into buf (NUL-terminated); returns length or -1. */
 ssize_t read_file(const char *path, char *buf, size_t size);
 /* Value of "Key:" in /proc/self/status (or /proc/self/task/TID/status when tid > 0). */

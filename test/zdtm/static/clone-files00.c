@@ -3,7 +3,6 @@
  * and after restore, kcmp says the tables are one, and criu left none of its fds in it. */
 #include "zdtmtst.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <linux/kcmp.h>
 #include <sched.h>
@@ -28,27 +27,6 @@ static int open_new(const char *path, const char *text)
 	return fd;
 }
 
-/* fd holds text (read at offset 0). */
-static bool holds(int fd, const char *text)
-{
-	char buf[32] = {0};
-	return pread(fd, buf, sizeof(buf) - 1, 0) == (ssize_t)strlen(text) && !strcmp(buf, text);
-}
-
-/* The fds open in our table, as a bit set (fds below 64): criu must leave none of its own. */
-static unsigned long long open_fds(void)
-{
-	unsigned long long set = 0;
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	while (d && (e = readdir(d)))
-		if (e->d_name[0] != '.' && atoi(e->d_name) != dirfd(d) && atoi(e->d_name) < 64)
-			set |= 1ull << atoi(e->d_name);
-	if (d)
-		closedir(d);
-	return set;
-}
-
 static void wait_go(void)
 {
 	sigset_t none;
@@ -62,7 +40,7 @@ static void wait_go(void)
 static int grandchild_body(pid_t root)
 {
 	wait_go();
-	return same_table(getpid(), getppid()) && same_table(getpid(), root) && holds(100, "child2") ? 0 : 1;
+	return same_table(getpid(), getppid()) && same_table(getpid(), root) && test_fd_holds(100, "child2") ? 0 : 1;
 }
 
 /* The child: makes the grandchild, opens a file the parent must see, waits for the restore,
@@ -79,7 +57,7 @@ static int child_body(int to_parent, int from_parent)
 	wait_go();
 	int ok = same_table(getpid(), getppid());
 	int pfd;
-	ok &= read(from_parent, &pfd, sizeof(pfd)) == sizeof(pfd) && holds(pfd, "parent");
+	ok &= read(from_parent, &pfd, sizeof(pfd)) == sizeof(pfd) && test_fd_holds(pfd, "parent");
 	int fd2 = open_new("clone-files00.child2", "child2");
 	ok &= fd2 >= 0 && dup2(fd2, 100) == 100 && write(to_parent, &fd2, sizeof(fd2)) == sizeof(fd2);
 	kill(kid, SIGUSR1);
@@ -100,22 +78,22 @@ int main(int argc, char **argv)
 		setup_fail("clone(CLONE_FILES)");
 	if (kid == 0)
 		_exit(child_body(up[1], down[0]));
-	if (read(up[0], &cfd, sizeof(cfd)) != sizeof(cfd) || !holds(cfd, "child"))
+	if (read(up[0], &cfd, sizeof(cfd)) != sizeof(cfd) || !test_fd_holds(cfd, "child"))
 		setup_fail("the child's fd %d is not ours", cfd);
-	unsigned long long fds = open_fds();
+	unsigned long long fds = test_open_fds();
 
 	test_daemon();
 	test_waitsig();
 
-	check(open_fds() == fds, "open fds %#llx, want %#llx (criu's left behind?)", open_fds(), fds);
+	check(test_open_fds() == fds, "open fds %#llx, want %#llx (criu's left behind?)", test_open_fds(), fds);
 
 	check(same_table(getpid(), kid), "the fd table is not shared with child %d any more", kid);
-	check(holds(cfd, "child"), "the child's fd %d lost its file", cfd);
+	check(test_fd_holds(cfd, "child"), "the child's fd %d lost its file", cfd);
 	int pfd = open_new("clone-files00.parent", "parent");
 	check(pfd >= 0 && write(down[1], &pfd, sizeof(pfd)) == sizeof(pfd), "can't open a new fd");
 	kill(kid, SIGUSR1);
 	int cfd2 = -1;
-	check(read(up[0], &cfd2, sizeof(cfd2)) == sizeof(cfd2) && holds(cfd2, "child2"),
+	check(read(up[0], &cfd2, sizeof(cfd2)) == sizeof(cfd2) && test_fd_holds(cfd2, "child2"),
 	      "the fd %d the child opened after restore is not ours", cfd2);
 	check(waitpid(kid, &st, 0) == kid && WIFEXITED(st) && WEXITSTATUS(st) == 0,
 	      "child %d failed its checks (status %#x)", kid, st);

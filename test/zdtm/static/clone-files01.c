@@ -5,7 +5,6 @@
  * of its own), and an fd A opens and the umask A sets after restore are B's too. */
 #include "zdtmtst.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <linux/kcmp.h>
 #include <sched.h>
@@ -33,26 +32,6 @@ static bool open_at(const char *path, const char *text, int at)
 	return true;
 }
 
-static bool holds(int fd, const char *text)
-{
-	char buf[32] = {0};
-	return pread(fd, buf, sizeof(buf) - 1, 0) == (ssize_t)strlen(text) && !strcmp(buf, text);
-}
-
-/* The fds open in our table, as a bit set (fds below 64). */
-static unsigned long long open_fds(void)
-{
-	unsigned long long set = 0;
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	while (d && (e = readdir(d)))
-		if (e->d_name[0] != '.' && atoi(e->d_name) != dirfd(d) && atoi(e->d_name) < 64)
-			set |= 1ull << atoi(e->d_name);
-	if (d)
-		closedir(d);
-	return set;
-}
-
 static void wait_go(void)
 {
 	sigset_t none;
@@ -67,8 +46,8 @@ static int a_body(int ready)
 	if (!open_at("clone-files01.a", "a", 60) || write(ready, "a", 1) != 1)
 		return 2;
 	wait_go();
-	unsigned long long fds = open_fds();
-	bool ok = !same_table(getpid(), getppid()) && holds(60, "a") && fcntl(50, F_GETFD) < 0;
+	unsigned long long fds = test_open_fds();
+	bool ok = !same_table(getpid(), getppid()) && test_fd_holds(60, "a") && fcntl(50, F_GETFD) < 0;
 	ok &= (fds & (1ull << 60)) && (fds & (1ull << 61));
 	ok &= open_at("clone-files01.a2", "a2", 62);
 	ok &= umask(027) == 022;
@@ -83,8 +62,8 @@ static int b_body(int ready, unsigned long long fds_a)
 		return 2;
 	wait_go();
 	bool ok = !same_table(getpid(), getppid());
-	ok &= holds(60, "a") && holds(61, "b") && holds(62, "a2") && fcntl(50, F_GETFD) < 0;
-	ok &= open_fds() == (fds_a | (1ull << 62));
+	ok &= test_fd_holds(60, "a") && test_fd_holds(61, "b") && test_fd_holds(62, "a2") && fcntl(50, F_GETFD) < 0;
+	ok &= test_open_fds() == (fds_a | (1ull << 62));
 	ok &= umask(0) == 027;
 	return ok ? 0 : 1;
 }
@@ -106,7 +85,7 @@ int main(int argc, char **argv)
 		_exit(a_body(ready[1]));
 	if (read(ready[0], &c, 1) != 1)
 		setup_fail("a did not start");
-	unsigned long long fds_a = open_fds(); /* the table A and B share, after B opens 61 */
+	unsigned long long fds_a = test_open_fds(); /* the table A and B share, after B opens 61 */
 	pid_t b = syscall(SYS_clone, CLONE_FILES | CLONE_FS | SIGCHLD, 0, 0, 0, 0);
 	if (b < 0)
 		setup_fail("clone(CLONE_FILES)");
@@ -120,18 +99,18 @@ int main(int argc, char **argv)
 	umask(077);
 	if (same_table(getpid(), a) || !same_table(a, b) || same_fs(getpid(), a) || !same_fs(a, b))
 		setup_fail("the tables are not as planned");
-	unsigned long long fds = open_fds();
+	unsigned long long fds = test_open_fds();
 
 	test_daemon();
 	test_waitsig();
 
-	check(open_fds() == fds, "open fds %#llx, want %#llx (criu's left behind?)", open_fds(), fds);
+	check(test_open_fds() == fds, "open fds %#llx, want %#llx (criu's left behind?)", test_open_fds(), fds);
 	check(!same_table(getpid(), a), "the test shares its fd table with a (%d)", a);
 	check(same_table(a, b), "a (%d) and b (%d) do not share their fd table", a, b);
 	check(!same_fs(getpid(), a), "the test shares its fs with a (%d)", a);
 	check(same_fs(a, b), "a (%d) and b (%d) do not share their fs", a, b);
 	check(umask(077) == 077, "the test's umask changed");
-	check(holds(50, "parent") && fcntl(60, F_GETFD) < 0, "the test's fd 50 lost its file, or it has fd 60");
+	check(test_fd_holds(50, "parent") && fcntl(60, F_GETFD) < 0, "the test's fd 50 lost its file, or it has fd 60");
 	kill(a, SIGUSR1);
 	check(waitpid(a, &st, 0) == a && WIFEXITED(st) && WEXITSTATUS(st) == 0, "a failed its checks (%#x)", st);
 	kill(b, SIGUSR1);

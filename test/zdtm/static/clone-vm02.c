@@ -33,28 +33,12 @@ static int pipefd[2];
 
 static bool same(pid_t a, pid_t b, int type) { return syscall(SYS_kcmp, a, b, type, 0, 0) == 0; }
 
-/* The fds below 64 open in the caller's table, as a bit set. */
-static unsigned long long open_fds(void)
-{
-	unsigned long long set = 0;
-	for (int fd = 0; fd < 64; fd++)
-		if (fcntl(fd, F_GETFD) >= 0)
-			set |= 1ull << fd;
-	return set;
-}
-
 static int open_new(const char *path, const char *text)
 {
 	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
 	if (fd >= 0 && pwrite(fd, text, strlen(text), 0) != (ssize_t)strlen(text))
 		return -1;
 	return fd;
-}
-
-static bool holds(int fd, const char *text)
-{
-	char buf[32] = {0};
-	return pread(fd, buf, sizeof(buf) - 1, 0) == (ssize_t)strlen(text) && !strcmp(buf, text);
 }
 
 /* The child: only raw system calls and glibc's thin wrappers (it runs on the parent's TLS). */
@@ -66,14 +50,14 @@ static int child_fn(void *arg)
 	if (fd < 0 || dup2(fd, 20) != 20 || dup2(fd, 10) != 10)
 		syscall(SYS_exit, 2);
 	close(fd);
-	shared.fds_before = open_fds();
+	shared.fds_before = test_open_fds();
 	__atomic_store_n(&shared.ready, 1, __ATOMIC_SEQ_CST);
 	for (;;) {
 		shared.counter++;
 		if (shared.cmd == CMD_REPORT && !shared.done) {
-			shared.fds_after = open_fds();
-			shared.fd10_child = holds(10, "child");
-			shared.fd20_child = holds(20, "child");
+			shared.fds_after = test_open_fds();
+			shared.fd10_child = test_fd_holds(10, "child");
+			shared.fd20_child = test_fd_holds(20, "child");
 			shared.fd30_absent = fcntl(30, F_GETFD) < 0;
 			if (write(pipefd[1], "x", 1) != 1)
 				shared.fd30_absent = 0;
@@ -109,7 +93,7 @@ int main(int argc, char **argv)
 	fd = open_new("clone-vm02.parent-only", "parent-only");
 	if (fd < 0 || dup2(fd, 30) != 30 || close(fd) || fcntl(30, F_SETFD, FD_CLOEXEC))
 		setup_fail("fd 30");
-	unsigned long long fds = open_fds();
+	unsigned long long fds = test_open_fds();
 
 	test_daemon();
 	test_waitsig();
@@ -117,9 +101,9 @@ int main(int argc, char **argv)
 	check(same(getpid(), kid, KCMP_VM) && same(getpid(), kid, KCMP_SIGHAND) && same(getpid(), kid, KCMP_FS),
 	      "memory, handlers or fs not shared with child %d any more", kid);
 	check(!same(getpid(), kid, KCMP_FILES), "the child %d has the parent's fd table", kid);
-	check(open_fds() == fds, "open fds %#llx, want %#llx", open_fds(), fds);
-	check(holds(10, "parent"), "the parent's fd 10 lost its file");
-	check(holds(30, "parent-only") && fcntl(30, F_GETFD) == FD_CLOEXEC, "the parent's fd 30 lost its file or flags");
+	check(test_open_fds() == fds, "open fds %#llx, want %#llx", test_open_fds(), fds);
+	check(test_fd_holds(10, "parent"), "the parent's fd 10 lost its file");
+	check(test_fd_holds(30, "parent-only") && fcntl(30, F_GETFD) == FD_CLOEXEC, "the parent's fd 30 lost its file or flags");
 	__atomic_store_n(&shared.cmd, CMD_REPORT, __ATOMIC_SEQ_CST);
 	check(wait_flag(&shared.done), "the child did not answer");
 	check(shared.fds_after == shared.fds_before, "the child's open fds %#llx, want %#llx", shared.fds_after,
