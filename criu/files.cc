@@ -192,6 +192,23 @@ const FdKind *find_kind(const FdParms &p)
 	return nullptr;
 }
 
+// The kinds of file restore can put in flight again (FileTable::open_in_flight).
+bool opened_in_flight(uint32_t type)
+{
+	switch (type) {
+	case FD_TYPES__REG:
+	case FD_TYPES__PIPE:
+	case FD_TYPES__UNIXSK:
+	case FD_TYPES__MEMFD:
+	case FD_TYPES__EVENTFD:
+	case FD_TYPES__SIGNALFD:
+	case FD_TYPES__TIMERFD:
+	case FD_TYPES__INOTIFY:
+	case FD_TYPES__FANOTIFY: return true;
+	default: return false;
+	}
+}
+
 bool same_file(pid_t pid1, int fd1, pid_t pid2, int fd2)
 {
 	return syscall(SYS_kcmp, pid1, pid2, KCMP_FILE, fd1, fd2) == 0;
@@ -316,7 +333,9 @@ Result<> FilesDumper::dump_fds(pid_t pid, uint32_t files_id, const Options &opts
 }
 
 // A file in flight on a unix socket (fd: criu's duplicate of it): the tree's file when kcmp
-// says so, else a new entry; regular files, pipes and unix sockets only (see sk-unix.h).
+// says so, else a new entry. Kinds restore can open once, in the root, before any task exists
+// (see sk-unix.h): regular files, pipes, unix sockets, memfds, eventfd, signalfd, timerfd,
+// inotify and fanotify.
 Result<uint32_t> FilesDumper::dump_in_flight(int fd, const std::string &what)
 {
 	FdParms p = TRY_CTX(read_fd_parms(getpid(), fd, fmt::format("/proc/self/fd/{}", fd)), "{}", what);
@@ -324,13 +343,22 @@ Result<uint32_t> FilesDumper::dump_in_flight(int fd, const std::string &what)
 	const FdKind *k = find_kind(p);
 	auto d = find_shared(p);
 	uint32_t type = d ? d->type : k ? uint32_t(k->type) : 0;
-	if (type != FD_TYPES__REG && type != FD_TYPES__PIPE && type != FD_TYPES__UNIXSK)
+	if (!opened_in_flight(type))
 		return fail(ENOTSUP, "{} is a {} ({}): not supported", what, k ? k->name : "file of unknown kind", p.link);
 	if (d)
 		return d->id;
 	uint32_t id = next_id_++;
-	TRY(type == FD_TYPES__REG ? reg_->dump(p, id) : type == FD_TYPES__PIPE ? pipes_->dump(p, id)
-									      : unix_->dump_in_flight(p, id, what));
+	switch (type) {
+	case FD_TYPES__REG: TRY(reg_->dump(p, id)); break;
+	case FD_TYPES__PIPE: TRY(pipes_->dump(p, id)); break;
+	case FD_TYPES__UNIXSK: TRY(unix_->dump_in_flight(p, id, what)); break;
+	case FD_TYPES__MEMFD: TRY(memfd_->dump(p, id)); break;
+	case FD_TYPES__EVENTFD: TRY(dump_eventfd(*files_, p, id)); break;
+	case FD_TYPES__SIGNALFD: TRY(dump_signalfd(*files_, p, id)); break;
+	case FD_TYPES__TIMERFD: TRY(dump_timerfd(*files_, p, id)); break;
+	case FD_TYPES__INOTIFY: TRY(dump_inotify(*files_, p, id)); break;
+	case FD_TYPES__FANOTIFY: TRY(dump_fanotify(*files_, p, id)); break;
+	}
 	dumped_.push_back({p.pid, p.fd, uint64_t(p.st.st_dev), uint64_t(p.st.st_ino), id, type});
 	pr_info("{}: file {:#x}, a {}\n", what, id, k->name);
 	return id;
@@ -446,13 +474,14 @@ Result<UniqueFd> FileTable::open_in_flight(uint32_t id) const
 {
 	auto it = entries_.find(id);
 	uint32_t type = it == entries_.end() ? 0 : uint32_t(pb_cast<FileEntry>(it->second)->type);
-	if (type == FD_TYPES__REG)
-		return open_reg(id);
-	if (type == FD_TYPES__PIPE)
-		return open_pipe(id);
-	if (type == FD_TYPES__UNIXSK)
-		return open_unix_sk(id);
-	return fail(ENOTSUP, "files.img: file {:#x} (type {}) in flight: not supported", id, type);
+	switch (opened_in_flight(type) ? type : 0) {
+	case FD_TYPES__REG: return open_reg(id);
+	case FD_TYPES__PIPE: return open_pipe(id);
+	case FD_TYPES__UNIXSK: return open_unix_sk(id);
+	case FD_TYPES__MEMFD: return open_memfd(id);
+	case 0: return fail(ENOTSUP, "files.img: file {:#x} (type {}) in flight: not supported", id, type);
+	default: return open_anon(id);
+	}
 }
 
 Result<> FileTable::create_inet_sockets(int above) const { return inet_->create_all(above); }

@@ -183,7 +183,7 @@ private:
 	friend class FdPlan;
 	FileTable();
 	[[nodiscard]] Result<> add_fifos();
-	[[nodiscard]] Result<UniqueFd> open_in_flight(uint32_t id) const; // REG, PIPE, UNIXSK
+	[[nodiscard]] Result<UniqueFd> open_in_flight(uint32_t id) const; // the kinds dump_in_flight takes
 	[[nodiscard]] Result<> create_ghosts(int above) const;
 
 	std::map<uint32_t, PbMsg> entries_; // FileEntry by id
