@@ -199,6 +199,7 @@ bool opened_in_flight(uint32_t type)
 	case FD_TYPES__REG:
 	case FD_TYPES__PIPE:
 	case FD_TYPES__UNIXSK:
+	case FD_TYPES__INETSK:
 	case FD_TYPES__MEMFD:
 	case FD_TYPES__EVENTFD:
 	case FD_TYPES__SIGNALFD:
@@ -314,6 +315,7 @@ Result<std::pair<uint32_t, uint32_t>> FilesDumper::dump_one_fd(FdParms &p, const
 
 Result<> FilesDumper::dump_fds(pid_t pid, uint32_t files_id, const Options &opts)
 {
+	opts_ = &opts;
 	auto fds = TRY_CTX(list_fds(pid), "pid {}", pid);
 	auto w = TRY(dir_->create_image(img::Kind::Fdinfo, files_id));
 	pr_info("Dumping {} fds of {} into {}\n", fds.size(), pid, w.name());
@@ -334,8 +336,8 @@ Result<> FilesDumper::dump_fds(pid_t pid, uint32_t files_id, const Options &opts
 
 // A file in flight on a unix socket (fd: criu's duplicate of it): the tree's file when kcmp
 // says so, else a new entry. Kinds restore can open once, in the root, before any task exists
-// (see sk-unix.h): regular files, pipes, unix sockets, memfds, eventfd, signalfd, timerfd,
-// inotify and fanotify.
+// (see sk-unix.h): regular files, pipes, unix and inet sockets, memfds, eventfd, signalfd,
+// timerfd, inotify and fanotify.
 Result<uint32_t> FilesDumper::dump_in_flight(int fd, const std::string &what)
 {
 	FdParms p = TRY_CTX(read_fd_parms(getpid(), fd, fmt::format("/proc/self/fd/{}", fd)), "{}", what);
@@ -352,6 +354,11 @@ Result<uint32_t> FilesDumper::dump_in_flight(int fd, const std::string &what)
 	case FD_TYPES__REG: TRY(reg_->dump(p, id)); break;
 	case FD_TYPES__PIPE: TRY(pipes_->dump(p, id)); break;
 	case FD_TYPES__UNIXSK: TRY(unix_->dump_in_flight(p, id, what)); break;
+	case FD_TYPES__INETSK:
+		if (!opts_)
+			return fail(EINVAL, "{}: an inet socket in flight before any fd was dumped", what);
+		TRY(inet_->dump(p, id, *opts_));
+		break;
 	case FD_TYPES__MEMFD: TRY(memfd_->dump(p, id)); break;
 	case FD_TYPES__EVENTFD: TRY(dump_eventfd(*files_, p, id)); break;
 	case FD_TYPES__SIGNALFD: TRY(dump_signalfd(*files_, p, id)); break;
@@ -478,6 +485,7 @@ Result<UniqueFd> FileTable::open_in_flight(uint32_t id) const
 	case FD_TYPES__REG: return open_reg(id);
 	case FD_TYPES__PIPE: return open_pipe(id);
 	case FD_TYPES__UNIXSK: return open_unix_sk(id);
+	case FD_TYPES__INETSK: return open_inet(id); // made before the unix sockets' queues are filled
 	case FD_TYPES__MEMFD: return open_memfd(id);
 	case 0: return fail(ENOTSUP, "files.img: file {:#x} (type {}) in flight: not supported", id, type);
 	default: return open_anon(id);

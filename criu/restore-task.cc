@@ -692,8 +692,8 @@ void become_task(const RestoreContext &ctx, size_t index, OwnFds own, const Task
 	// Files first: the children forked below inherit them, so open files a child shares with
 	// its parent stay shared. Pipes and shared memory are made once, by the root, for the tree.
 	if (!parent) {
+		must(ctx.files.create_inet_sockets(ctx.max_fd)); // first: they may be in flight on unix sockets
 		must(ctx.files.create_pipes(ctx.max_fd));
-		must(ctx.files.create_inet_sockets(ctx.max_fd));
 		must(ctx.shmem.create_all(ctx.dir, ctx.max_fd));
 		std::vector<const FdPlan *> fd_plans; // one per fd table: CLONE_FILES children share theirs
 		for (size_t i = 0; i < ctx.tasks.size(); i++)

@@ -123,6 +123,7 @@ private:
 	std::unique_ptr<FileLockDumper> locks_;
 	std::unique_ptr<TtyDumper> tty_;
 	uint32_t next_id_ = 1;
+	const Options *opts_ = nullptr; // the dump's, once dump_fds has run: for sockets in flight
 	std::vector<DumpedFd> dumped_;
 	std::map<std::tuple<uint64_t, uint64_t, uint32_t>, uint32_t> by_path_; // (dev, ino, flags) -> id
 };
