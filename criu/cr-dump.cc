@@ -484,6 +484,7 @@ Result<> dump_tree(const Options &opts)
 			root_ids = ids;
 	}
 	TRY(check_pstree_plan(tree, subreapers, opts));
+	TRY(files.check_inherited(tree.parents));
 	TRY(dump_pstree(dir, tasks.front().arena, tasks, tree));
 	TRY_CTX(files.close(), "files of {}", pid);
 	MemDumpResult mem = TRY(memory.finish());

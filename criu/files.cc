@@ -323,6 +323,10 @@ Result<> FilesDumper::dump_fds(pid_t pid, uint32_t files_id, const Options &opts
 	for (int fd : fds) {
 		FdParms p = TRY(read_fd_parms(pid, fd, fmt::format("/proc/{}/fd/{}", pid, fd)));
 		auto [id, type] = TRY(dump_one_fd(p, opts));
+		if (type == FD_TYPES__EVENTPOLL || type == FD_TYPES__TTY) { // see check_inherited
+			parent_shared_[id].first = type;
+			parent_shared_[id].second.insert(pid);
+		}
 		TRY(locks_->dump(p, id, opts.file_locks));
 		FdinfoEntry e = FDINFO_ENTRY__INIT;
 		e.id = id;

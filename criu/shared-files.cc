@@ -3,6 +3,9 @@
 #include "shared-files.h"
 
 #include <fcntl.h>
+#include <linux/kcmp.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <map>
 
@@ -44,6 +47,30 @@ bool opened_once(uint32_t type)
 	case FD_TYPES__FANOTIFY: return true;
 	default: return false;
 	}
+}
+
+Result<> FilesDumper::check_inherited(const std::map<pid_t, pid_t> &parents) const
+{
+	auto holds = [&](const std::set<pid_t> &set, pid_t pid) {
+		for (pid_t h : set) // a task sharing a holder's fd table (CLONE_FILES) holds it too
+			if (h == pid || syscall(SYS_kcmp, h, pid, KCMP_FILES, 0, 0) == 0)
+				return true;
+		return false;
+	};
+	for (const auto &[id, held] : parent_shared_) {
+		const std::set<pid_t> &set = held.second;
+		std::vector<pid_t> tops; // holders whose parent does not hold it
+		for (pid_t pid : set) {
+			auto up = parents.find(pid);
+			if (up == parents.end() || !holds(set, up->second))
+				tops.push_back(pid);
+		}
+		if (tops.size() > 1)
+			return fail(EOPNOTSUPP, "tasks {} and {} hold the same {} (file {:#x}), but neither got it from a "
+				    "parent that holds it too: not supported (restore shares those only from parent to child)",
+				    tops[0], tops[1], held.first == FD_TYPES__TTY ? "terminal" : "epoll", id);
+	}
+	return {};
 }
 
 std::set<uint32_t> ids_in_several(const std::vector<std::set<uint32_t>> &tables)

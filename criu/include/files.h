@@ -30,6 +30,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <memory>
 #include <optional>
 #include <string>
@@ -80,6 +81,10 @@ public:
 	[[nodiscard]] Result<> dump_fds(pid_t pid, uint32_t files_id, const Options &opts);
 	// pid shares the fd table of a task already dumped (CLONE_FILES): no fdinfo image of its own.
 	void saw_task(pid_t pid);
+	// Every task's fds are dumped: an epoll or terminal held by several tasks must reach each of
+	// them from a parent that holds it too (restore shares those only from parent to child; see
+	// shared-files.h), else the dump is refused. parents: pstree's.
+	[[nodiscard]] Result<> check_inherited(const std::map<pid_t, pid_t> &parents) const;
 	// Closes files.img and the ghost/remap images. Images not closed are incomplete.
 	[[nodiscard]] Result<> close();
 
@@ -125,6 +130,7 @@ private:
 	uint32_t next_id_ = 1;
 	const Options *opts_ = nullptr; // the dump's, once dump_fds has run: for sockets in flight
 	std::vector<DumpedFd> dumped_;
+	std::map<uint32_t, std::pair<uint32_t, std::set<pid_t>>> parent_shared_; // epoll, tty id -> type, tasks
 	std::map<std::tuple<uint64_t, uint64_t, uint32_t>, uint32_t> by_path_; // (dev, ino, flags) -> id
 };
 

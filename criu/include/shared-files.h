@@ -18,7 +18,9 @@
 // Sockets are one object already (each fd is a dup of the socket made in the root). Not shared
 // across tasks (each task makes its own, as before): epoll (its targets are the task's own
 // fds) and terminals (a pty end opened by the root could become its controlling terminal); a
-// child still takes those from its parent when both hold them (FdPlan's inherited map).
+// child still takes those from its parent when both hold them (FdPlan's inherited map), and the
+// dump refuses one that two tasks hold without a parent that holds it too
+// (FilesDumper::check_inherited).
 // A file the root can't open before the tasks exist (a /proc file of a task forked later) is
 // opened by each task, as before, with a warning.
 // Internal to files.cc / shared-files.cc.
