@@ -33,6 +33,7 @@
 #include "regfile.pb-c.h"
 #include "sk-unix.h"
 #include "sk-inet.h"
+#include "shared-files.h"
 #include "signalfd.h"
 #include "timerfd.h"
 #include "tty.pb-c.h"
@@ -192,22 +193,11 @@ const FdKind *find_kind(const FdParms &p)
 	return nullptr;
 }
 
-// The kinds of file restore can put in flight again (FileTable::open_in_flight).
+// The kinds of file restore can put in flight again (FileTable::open_in_flight): those the
+// root opens once for the tree but FIFOs, and sockets.
 bool opened_in_flight(uint32_t type)
 {
-	switch (type) {
-	case FD_TYPES__REG:
-	case FD_TYPES__PIPE:
-	case FD_TYPES__UNIXSK:
-	case FD_TYPES__INETSK:
-	case FD_TYPES__MEMFD:
-	case FD_TYPES__EVENTFD:
-	case FD_TYPES__SIGNALFD:
-	case FD_TYPES__TIMERFD:
-	case FD_TYPES__INOTIFY:
-	case FD_TYPES__FANOTIFY: return true;
-	default: return false;
-	}
+	return (opened_once(type) && type != FD_TYPES__FIFO) || type == FD_TYPES__UNIXSK || type == FD_TYPES__INETSK;
 }
 
 bool same_file(pid_t pid1, int fd1, pid_t pid2, int fd2)

@@ -2,6 +2,7 @@
 #include "zdtmtst.h"
 
 #include <fcntl.h>
+#include <sys/socket.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -231,6 +232,26 @@ ptrdiff_t check_pattern(const void *buf, size_t len, uint64_t seed)
 		if (p[i] != test_pattern(seed, i))
 			return (ptrdiff_t)i;
 	return -1;
+}
+
+void test_send_fds(int sk, const char *data, const int *fds, int n)
+{
+	char control[CMSG_SPACE(sizeof(int) * 8)];
+	struct iovec iov = { (void *)data, strlen(data) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	if (n > 8)
+		setup_fail("%d fds to send: at most 8", n);
+	if (n) {
+		mh.msg_control = control;
+		mh.msg_controllen = CMSG_SPACE(sizeof(int) * n);
+		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int) * n);
+		memcpy(CMSG_DATA(c), fds, sizeof(int) * n);
+	}
+	if (sendmsg(sk, &mh, 0) != (ssize_t)strlen(data))
+		setup_fail("sendmsg");
 }
 
 unsigned long long test_open_fds(void)

@@ -78,6 +78,8 @@ bool counter_moves(volatile uint64_t *counter);
 unsigned long long test_open_fds(void);
 /* True if fd reads exactly text from offset 0 (text shorter than 32 bytes). */
 bool test_fd_holds(int fd, const char *text);
+/* Sends data on sk with the n fds (n <= 8) as SCM_RIGHTS (none when n is 0); setup_fail on error. */
+void test_send_fds(int sk, const char *data, const int *fds, int n);
 /* Reads a whole small file into buf (NUL-terminated); returns length or -1. */
 ssize_t read_file(const char *path, char *buf, size_t size);
 /* Value of "Key:" in /proc/self/status (or /proc/self/task/TID/status when tid > 0). */

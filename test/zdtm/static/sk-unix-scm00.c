@@ -13,24 +13,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static void send_fds(int sk, const char *data, const int *fds, int n)
-{
-	char control[CMSG_SPACE(sizeof(int) * 4)];
-	struct iovec iov = { (void *)data, strlen(data) };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-	if (n) {
-		mh.msg_control = control;
-		mh.msg_controllen = CMSG_SPACE(sizeof(int) * n);
-		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int) * n);
-		memcpy(CMSG_DATA(c), fds, sizeof(int) * n);
-	}
-	if (sendmsg(sk, &mh, 0) != (ssize_t)strlen(data))
-		setup_fail("sendmsg");
-}
-
 /* Reads the stream until want bytes came, collecting the fds in order. */
 static int recv_all(int sk, char *buf, size_t want, int *fds, int max_fds)
 {
@@ -79,9 +61,9 @@ int main(int argc, char **argv)
 		setup_fail("socketpair/pipe");
 	if (write(p[1], "before ", 7) != 7)
 		setup_fail("pipe write");
-	send_fds(sk[0], "file+pipe", (int[]){ f, p[0] }, 2);
-	send_fds(sk[0], "plain", NULL, 0);
-	send_fds(sk[0], "sockets", (int[]){ x[1], y[0] }, 2);
+	test_send_fds(sk[0], "file+pipe", (int[]){ f, p[0] }, 2);
+	test_send_fds(sk[0], "plain", NULL, 0);
+	test_send_fds(sk[0], "sockets", (int[]){ x[1], y[0] }, 2);
 	close(p[0]);
 	close(x[1]);
 

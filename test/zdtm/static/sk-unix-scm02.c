@@ -20,21 +20,6 @@
 
 #define NFDS 5
 
-static void send_fds(int sk, const char *data, const int *fds, int n)
-{
-	char control[CMSG_SPACE(sizeof(int) * NFDS)];
-	struct iovec iov = { (void *)data, strlen(data) };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
-			     .msg_controllen = CMSG_SPACE(sizeof(int) * n) };
-	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int) * n);
-	memcpy(CMSG_DATA(c), fds, sizeof(int) * n);
-	if (sendmsg(sk, &mh, 0) != (ssize_t)strlen(data))
-		setup_fail("sendmsg");
-}
-
 static int recv_fds(int sk, char *buf, size_t size, int *fds)
 {
 	char control[CMSG_SPACE(sizeof(int) * NFDS)];
@@ -90,7 +75,7 @@ int main(int argc, char **argv)
 		setup_fail("state");
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sk))
 		setup_fail("socketpair");
-	send_fds(sk[0], "anon", fds, NFDS);
+	test_send_fds(sk[0], "anon", fds, NFDS);
 	for (int i = 1; i < NFDS; i++)
 		close(fds[i]);
 

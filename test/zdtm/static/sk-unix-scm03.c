@@ -48,26 +48,18 @@ int main(int argc, char **argv)
 	fds[2] = bound(SOCK_STREAM, &ka);
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sk))
 		setup_fail("socketpair");
-	struct iovec iov = { "inet", 4 };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
-			     .msg_controllen = sizeof(control) };
-	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(fds));
-	memcpy(CMSG_DATA(c), fds, sizeof(fds));
-	if (sendmsg(sk[0], &mh, 0) != 4)
-		setup_fail("sendmsg");
+	test_send_fds(sk[0], "inet", fds, NFDS);
 	close(fds[0]);
 	close(fds[1]);
 
 	test_daemon();
 	test_waitsig();
 
-	iov = (struct iovec){ buf, sizeof(buf) - 1 };
-	mh = (struct msghdr){ .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof(control) };
+	struct iovec iov = { buf, sizeof(buf) - 1 };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
+			     .msg_controllen = sizeof(control) };
 	ssize_t n = recvmsg(sk[1], &mh, MSG_DONTWAIT);
-	c = CMSG_FIRSTHDR(&mh);
+	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
 	if (!check(n == 4 && c && c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN(sizeof(got)),
 		   "no message with %d fds (%zd bytes)", NFDS, n)) {
 		pass();
