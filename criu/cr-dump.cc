@@ -486,7 +486,7 @@ Result<> dump_tree(const Options &opts)
 	TRY(check_pstree_plan(tree, subreapers, opts));
 	TRY(files.check_inherited(tree.parents));
 	TRY(dump_pstree(dir, tasks.front().arena, tasks, tree));
-	TRY_CTX(files.close(), "files of {}", pid);
+	TRY_CTX(files.close(opts), "files of {}", pid);
 	MemDumpResult mem = TRY(memory.finish());
 
 	if (opts.leave_running) {

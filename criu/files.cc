@@ -305,7 +305,6 @@ Result<std::pair<uint32_t, uint32_t>> FilesDumper::dump_one_fd(FdParms &p, const
 
 Result<> FilesDumper::dump_fds(pid_t pid, uint32_t files_id, const Options &opts)
 {
-	opts_ = &opts;
 	auto fds = TRY_CTX(list_fds(pid), "pid {}", pid);
 	auto w = TRY(dir_->create_image(img::Kind::Fdinfo, files_id));
 	pr_info("Dumping {} fds of {} into {}\n", fds.size(), pid, w.name());
@@ -332,7 +331,7 @@ Result<> FilesDumper::dump_fds(pid_t pid, uint32_t files_id, const Options &opts
 // says so, else a new entry. Kinds restore can open once, in the root, before any task exists
 // (see sk-unix.h): regular files, pipes, unix and inet sockets, memfds, eventfd, signalfd,
 // timerfd, inotify and fanotify.
-Result<uint32_t> FilesDumper::dump_in_flight(int fd, const std::string &what)
+Result<uint32_t> FilesDumper::dump_in_flight(int fd, const std::string &what, const Options &opts)
 {
 	FdParms p = TRY_CTX(read_fd_parms(getpid(), fd, fmt::format("/proc/self/fd/{}", fd)), "{}", what);
 	p.flags &= ~uint32_t(O_CLOEXEC); // criu's own fd's; no task has the file in its fd table
@@ -344,30 +343,21 @@ Result<uint32_t> FilesDumper::dump_in_flight(int fd, const std::string &what)
 	if (d)
 		return d->id;
 	uint32_t id = next_id_++;
-	switch (type) {
-	case FD_TYPES__REG: TRY(reg_->dump(p, id)); break;
-	case FD_TYPES__PIPE: TRY(pipes_->dump(p, id)); break;
-	case FD_TYPES__UNIXSK: TRY(unix_->dump_in_flight(p, id, what)); break;
-	case FD_TYPES__INETSK:
-		if (!opts_)
-			return fail(EINVAL, "{}: an inet socket in flight before any fd was dumped", what);
-		TRY(inet_->dump(p, id, *opts_));
-		break;
-	case FD_TYPES__MEMFD: TRY(memfd_->dump(p, id)); break;
-	case FD_TYPES__EVENTFD: TRY(dump_eventfd(*files_, p, id)); break;
-	case FD_TYPES__SIGNALFD: TRY(dump_signalfd(*files_, p, id)); break;
-	case FD_TYPES__TIMERFD: TRY(dump_timerfd(*files_, p, id)); break;
-	case FD_TYPES__INOTIFY: TRY(dump_inotify(*files_, p, id)); break;
-	case FD_TYPES__FANOTIFY: TRY(dump_fanotify(*files_, p, id)); break;
+	if (type == FD_TYPES__UNIXSK) { // its own queue may hold files in flight in turn
+		TRY(unix_->dump_in_flight(p, id, what));
+	} else {
+		FdDumpCtx c{*files_, *reg_, *memfd_, *pipes_, *unix_, *inet_, *fifo_, *tty_, next_id_, opts};
+		TRY(k->dump(c, p, id));
 	}
 	dumped_.push_back({p.pid, p.fd, uint64_t(p.st.st_dev), uint64_t(p.st.st_ino), id, type});
 	pr_info("{}: file {:#x}, a {}\n", what, id, k->name);
 	return id;
 }
 
-Result<> FilesDumper::close()
+Result<> FilesDumper::close(const Options &opts)
 {
-	TRY(unix_->resolve_rights([this](int fd, const std::string &what) { return dump_in_flight(fd, what); }));
+	TRY(unix_->resolve_rights(
+		[&](int fd, const std::string &what) { return dump_in_flight(fd, what, opts); }));
 	TRY(reg_->close());
 	TRY(memfd_->close());
 	TRY(pipes_->close());
@@ -475,15 +465,13 @@ Result<UniqueFd> FileTable::open_in_flight(uint32_t id) const
 {
 	auto it = entries_.find(id);
 	uint32_t type = it == entries_.end() ? 0 : uint32_t(pb_cast<FileEntry>(it->second)->type);
-	switch (opened_in_flight(type) ? type : 0) {
-	case FD_TYPES__REG: return open_reg(id);
-	case FD_TYPES__PIPE: return open_pipe(id);
-	case FD_TYPES__UNIXSK: return open_unix_sk(id);
-	case FD_TYPES__INETSK: return open_inet(id); // made before the unix sockets' queues are filled
-	case FD_TYPES__MEMFD: return open_memfd(id);
-	case 0: return fail(ENOTSUP, "files.img: file {:#x} (type {}) in flight: not supported", id, type);
-	default: return open_anon(id);
-	}
+	if (!opened_in_flight(type))
+		return fail(ENOTSUP, "files.img: file {:#x} (type {}) in flight: not supported", id, type);
+	if (type == FD_TYPES__UNIXSK)
+		return open_unix_sk(id);
+	if (type == FD_TYPES__INETSK)
+		return open_inet(id); // made before the unix sockets' queues are filled
+	return open_once(*this, id, type);
 }
 
 Result<> FileTable::create_inet_sockets(int above) const { return inet_->create_all(above); }

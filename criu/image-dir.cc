@@ -130,16 +130,16 @@ Result<PagesReader> ImageDir::open_pages(uint32_t pages_id)
 		r.keyring_ = keyring_.get();
 		r.cipher_ = std::make_unique<crypto::PageCipher>(TRY(crypto::PageCipher::create(*keyring_)));
 		auto known = page_tags_.find(pages_id);
-		if (known != page_tags_.end()) {
-			r.tags_ = known->second;
-		} else {
+		if (known == page_tags_.end()) { // load_tags checks there is a tag for every page
 			auto tags = TRY_CTX(open_image(img::Kind::PageTags, pages_id), "tags of {}", name);
 			TRY(r.load_tags(tags));
 			page_tags_.emplace(pages_id, r.tags_);
-		}
-		if (r.tags_->size() != r.npages_ * crypto::kPageTagSize)
+		} else if (known->second->size() != r.npages_ * crypto::kPageTagSize) { // the file changed since
 			return fail(EBADMSG, "{} holds {} pages but has tags for {}", name, r.npages_,
-				    r.tags_->size() / crypto::kPageTagSize);
+				    known->second->size() / crypto::kPageTagSize);
+		} else {
+			r.tags_ = known->second;
+		}
 	}
 	return r;
 }

@@ -18,9 +18,7 @@
 
 namespace criu {
 
-namespace {
-
-Result<UniqueFd> open_kind(const FileTable &t, uint32_t id, uint32_t type)
+Result<UniqueFd> open_once(const FileTable &t, uint32_t id, uint32_t type)
 {
 	switch (type) {
 	case FD_TYPES__REG: return t.open_reg(id);
@@ -30,8 +28,6 @@ Result<UniqueFd> open_kind(const FileTable &t, uint32_t id, uint32_t type)
 	default: return t.open_anon(id);
 	}
 }
-
-} // namespace
 
 bool opened_once(uint32_t type)
 {
@@ -118,7 +114,7 @@ Result<> FileTable::open_shared(int above, const std::vector<const FdPlan *> &pl
 			pr_debug("file {:#x} (type {}) is held by several tasks, each opens its own", id, type);
 			continue;
 		}
-		auto fd = open_kind(*this, id, type);
+		auto fd = open_once(*this, id, type);
 		if (!fd) { // e.g. a /proc file of a task forked later: each task opens it, as before
 			pr_warn("file {:#x} is held by several tasks but can't be opened before they exist ({}): "
 				"each opens its own", id, fd.error().describe());

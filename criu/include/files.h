@@ -85,8 +85,9 @@ public:
 	// them from a parent that holds it too (restore shares those only from parent to child; see
 	// shared-files.h), else the dump is refused. parents: pstree's.
 	[[nodiscard]] Result<> check_inherited(const std::map<pid_t, pid_t> &parents) const;
-	// Closes files.img and the ghost/remap images. Images not closed are incomplete.
-	[[nodiscard]] Result<> close();
+	// Dumps the files in flight on the unix sockets (with opts, as dump_fds), then closes
+	// files.img and the ghost/remap images. Images not closed are incomplete.
+	[[nodiscard]] Result<> close(const Options &opts);
 
 	// The dumped tasks are dead: TCP connections stay in repair mode as they go (see sk-inet.h).
 	void tasks_killed();
@@ -114,7 +115,7 @@ private:
 	[[nodiscard]] Result<uint32_t> dump_path_file(FdParms &p);
 	[[nodiscard]] Result<std::pair<uint32_t, uint32_t>> dump_one_fd(FdParms &p, const Options &opts);
 	[[nodiscard]] Result<uint32_t> dump_tty(const FdParms &p);
-	[[nodiscard]] Result<uint32_t> dump_in_flight(int fd, const std::string &what);
+	[[nodiscard]] Result<uint32_t> dump_in_flight(int fd, const std::string &what, const Options &opts);
 	std::optional<DumpedFd> find_shared(const FdParms &p) const;
 
 	ImageDir *dir_;
@@ -128,7 +129,6 @@ private:
 	std::unique_ptr<FileLockDumper> locks_;
 	std::unique_ptr<TtyDumper> tty_;
 	uint32_t next_id_ = 1;
-	const Options *opts_ = nullptr; // the dump's, once dump_fds has run: for sockets in flight
 	std::vector<DumpedFd> dumped_;
 	std::map<uint32_t, std::pair<uint32_t, std::set<pid_t>>> parent_shared_; // epoll, tty id -> type, tasks
 	std::map<std::tuple<uint64_t, uint64_t, uint32_t>, uint32_t> by_path_; // (dev, ino, flags) -> id

@@ -30,10 +30,17 @@
 #include <set>
 #include <vector>
 
+#include "common/result.h"
+#include "common/unique-fd.h"
+
 namespace criu {
+
+class FileTable;
 
 // FdinfoEntry type that FileTable::open_shared opens once for the tree.
 bool opened_once(uint32_t type);
+// Opens file id, of such a type, as the root does for the tree (and for files in flight).
+[[nodiscard]] Result<UniqueFd> open_once(const FileTable &t, uint32_t id, uint32_t type);
 
 // The ids that appear in more than one of tables (each the file ids of one task's fds).
 std::set<uint32_t> ids_in_several(const std::vector<std::set<uint32_t>> &tables);

@@ -29,8 +29,8 @@ enum class PageCipherImpl { Fastest, Gnutls };
 // What Fastest means on this CPU, for reports: "VAES/VPCLMULQDQ" or "GnuTLS".
 const char *fastest_page_cipher();
 
-// The bare XTS-AES-256 primitive over one data unit of any length >= 16 with a raw tweak.
-// Exposed for known-answer tests.
+// The bare XTS-AES-256 primitive over one data unit of whole 16-byte blocks (at least one) with
+// a raw tweak. Exposed for known-answer tests.
 class Xts {
 public:
 	[[nodiscard]] static Result<Xts> create(std::span<const uint8_t, 64> key,

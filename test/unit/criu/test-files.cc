@@ -283,7 +283,7 @@ uint32_t dump_scene(ImageDir &dir, pid_t pid, const std::string &map_path)
 	REQUIRE(priv.size() == 1);
 	CHECK(shared[0] == shared[1]);
 	CHECK(priv[0] != shared[0]);
-	must(d.close());
+	must(d.close(Options{}));
 	return shared[0];
 }
 
@@ -368,7 +368,7 @@ TEST_CASE("a terminal needs --shell-job and then becomes criu's terminal")
 		auto dir = must(ImageDir::create(refused.path()));
 		auto d = must(FilesDumper::create(dir));
 		must(d.dump_fds(v.pid, 2, Options{}));
-		std::string err = error_of(d.close());
+		std::string err = error_of(d.close(Options{}));
 		CHECK(err.find("--shell-job is needed") != std::string::npos);
 		CHECK(err.find(fmt::format("fd 4 of {}", v.pid)) != std::string::npos);
 	}
@@ -376,7 +376,7 @@ TEST_CASE("a terminal needs --shell-job and then becomes criu's terminal")
 		auto dir = must(ImageDir::create(t.path()));
 		auto d = must(FilesDumper::create(dir));
 		must(d.dump_fds(v.pid, 2, Options{.shell_job = true}));
-		must(d.close());
+		must(d.close(Options{}));
 	}
 	v.stop();
 	check_crit_decodes(t.path());
@@ -441,7 +441,7 @@ TEST_CASE("missing or corrupt files.img and vanished paths are clear errors")
 		auto dir = must(ImageDir::create(t.path()));
 		auto d = must(FilesDumper::create(dir));
 		must(d.dump_fds(v.pid, 1, Options{}));
-		must(d.close());
+		must(d.close(Options{}));
 	}
 	v.stop();
 	auto dir = must(ImageDir::open(t.path(), ""));

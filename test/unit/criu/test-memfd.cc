@@ -118,7 +118,7 @@ void dump_and_restore(const std::vector<std::string> &certs)
 		ImageDir dir = must(ImageDir::create(tmp.path(), certs));
 		FilesDumper files = must(FilesDumper::create(dir));
 		must(files.dump_fds(v.pid, 1, Options{}));
-		must(files.close());
+		must(files.close(Options{}));
 	}
 	if (certs.empty())
 		for (const char *name : {"files.img", "memfd.img", "fdinfo-1.img"}) {
