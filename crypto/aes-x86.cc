@@ -130,23 +130,23 @@ inline void times_x(uint64_t &lo, uint64_t &hi)
 	lo = lo << 1 ^ carry;
 }
 
-// Each 128-bit lane times x^16: a two-byte shift, and the two bytes shifted out folded back in
-// (times x^7 + x^2 + x + 1, a carry-less product of at most 23 bits).
+// Each 128-bit lane times x^16: a two-byte shift, and the 16 bits shifted out folded back in
+// times x^7 + x^2 + x + 1 (shifts and XORs: the carry-less multiplier is GHASH's).
 X86_TARGET inline __m256i times_x16(__m256i t)
 {
-	const __m256i poly = _mm256_set_epi64x(0, 0x87, 0, 0x87);
-	__m256i out = _mm256_bsrli_epi128(t, 14);
-	return _mm256_xor_si256(_mm256_bslli_epi128(t, 2), _mm256_clmulepi64_epi128(out, poly, 0x00));
+	__m256i out = _mm256_bsrli_epi128(t, 14); // < 2^16, in each lane's low 64 bits
+	__m256i fold = _mm256_xor_si256(_mm256_xor_si256(out, _mm256_slli_epi64(out, 1)),
+					_mm256_xor_si256(_mm256_slli_epi64(out, 2), _mm256_slli_epi64(out, 7)));
+	return _mm256_xor_si256(_mm256_bslli_epi128(t, 2), fold);
 }
 
-template <bool Enc>
-X86_TARGET void xts(const AesRoundKeys &data_key, const AesRoundKeys &tweak_key, const uint8_t tweak[16],
-		    const uint8_t *in, uint8_t *out, size_t len)
+constexpr int kWide = 8; // registers per step: 16 blocks, 256 bytes
+
+// The tweaks of the first 16 blocks of a data unit, two per register.
+X86_TARGET inline void first_tweaks(const AesRoundKeys &tweak_key, const uint8_t tweak[16], __m256i (&tw)[kWide])
 {
-	constexpr int kWide = 8; // registers per step: 16 blocks
 	__m128i t0 = encrypt_block(tweak_key, _mm_loadu_si128(reinterpret_cast<const __m128i *>(tweak)));
 	uint64_t lo = uint64_t(_mm_cvtsi128_si64(t0)), hi = uint64_t(_mm_extract_epi64(t0, 1));
-	__m256i tw[kWide]; // the tweaks of the next 16 blocks, two per register
 	for (int i = 0; i < kWide; i++) {
 		uint64_t lo1 = lo, hi1 = hi;
 		times_x(lo1, hi1);
@@ -155,21 +155,33 @@ X86_TARGET void xts(const AesRoundKeys &data_key, const AesRoundKeys &tweak_key,
 		hi = hi1;
 		times_x(lo, hi);
 	}
-	size_t blocks = len / 16, b = 0;
-	for (; b + 2 * kWide <= blocks; b += 2 * kWide) {
-		__m256i x[kWide];
-		const uint8_t *src = in + 16 * b;
-		uint8_t *dst = out + 16 * b;
+}
+
+// 16 blocks from in to out; the tweaks move on to the next 16.
+template <bool Enc>
+X86_TARGET inline void xts16(const AesRoundKeys &data_key, __m256i (&tw)[kWide], const uint8_t *in, uint8_t *out)
+{
+	__m256i x[kWide];
 #pragma GCC unroll 8
-		for (int i = 0; i < kWide; i++)
-			x[i] = _mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(src + 32 * i)), tw[i]);
-		crypt_wide<Enc>(data_key, x);
+	for (int i = 0; i < kWide; i++)
+		x[i] = _mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(in + 32 * i)), tw[i]);
+	crypt_wide<Enc>(data_key, x);
 #pragma GCC unroll 8
-		for (int i = 0; i < kWide; i++) {
-			_mm256_storeu_si256(reinterpret_cast<__m256i *>(dst + 32 * i), _mm256_xor_si256(x[i], tw[i]));
-			tw[i] = times_x16(tw[i]);
-		}
+	for (int i = 0; i < kWide; i++) {
+		_mm256_storeu_si256(reinterpret_cast<__m256i *>(out + 32 * i), _mm256_xor_si256(x[i], tw[i]));
+		tw[i] = times_x16(tw[i]);
 	}
+}
+
+template <bool Enc>
+X86_TARGET void xts(const AesRoundKeys &data_key, const AesRoundKeys &tweak_key, const uint8_t tweak[16],
+		    const uint8_t *in, uint8_t *out, size_t len)
+{
+	__m256i tw[kWide];
+	first_tweaks(tweak_key, tweak, tw);
+	size_t blocks = len / 16, b = 0;
+	for (; b + 2 * kWide <= blocks; b += 2 * kWide)
+		xts16<Enc>(data_key, tw, in + 16 * b, out + 16 * b);
 	for (int i = 0; b + 2 <= blocks; b += 2, i++) { // what is left: pairs, then maybe one block
 		__m256i x[1] = {_mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(in + 16 * b)), tw[i])};
 		crypt_wide<Enc>(data_key, x);
@@ -252,8 +264,11 @@ X86_TARGET inline __m128i multiply(__m128i a, __m128i b)
 
 // x = (x + d1) H^16 + d2 H^15 + ... + d16 H for the next 256 bytes at p: eight 256-bit
 // registers of two blocks each, all products summed unreduced, one reduction. Only the first
-// register waits for the previous reduction.
-X86_TARGET inline __m128i ghash16(__m128i x, const uint8_t *p, const uint8_t (&hpow)[8][32])
+// register waits for the previous reduction. Karatsuba: three carry-less products per block
+// (lo, hi, and (d_lo + d_hi)(h_lo + h_hi), whose sum with lo and hi is the middle term), the
+// multiplier being what bounds GHASH here.
+X86_TARGET inline __m128i ghash16(__m128i x, const uint8_t *p, const uint8_t (&hpow)[8][32],
+				  const uint8_t (&hsum)[8][32])
 {
 	__m256i lo = _mm256_setzero_si256(), mid = lo, hi = lo;
 #pragma GCC unroll 8
@@ -262,11 +277,13 @@ X86_TARGET inline __m128i ghash16(__m128i x, const uint8_t *p, const uint8_t (&h
 		if (i == 0)
 			d = _mm256_xor_si256(d, _mm256_set_m128i(_mm_setzero_si128(), x));
 		__m256i h = _mm256_load_si256(reinterpret_cast<const __m256i *>(hpow[i]));
+		__m256i k = _mm256_load_si256(reinterpret_cast<const __m256i *>(hsum[i]));
 		lo = _mm256_xor_si256(lo, _mm256_clmulepi64_epi128(d, h, 0x00));
 		hi = _mm256_xor_si256(hi, _mm256_clmulepi64_epi128(d, h, 0x11));
-		mid = _mm256_xor_si256(mid, _mm256_xor_si256(_mm256_clmulepi64_epi128(d, h, 0x10),
-							     _mm256_clmulepi64_epi128(d, h, 0x01)));
+		__m256i dsum = _mm256_xor_si256(d, _mm256_shuffle_epi32(d, 0x4e));
+		mid = _mm256_xor_si256(mid, _mm256_clmulepi64_epi128(dsum, k, 0x00));
 	}
+	mid = _mm256_xor_si256(mid, _mm256_xor_si256(lo, hi));
 	lo = _mm256_xor_si256(lo, _mm256_bslli_epi128(mid, 8));
 	hi = _mm256_xor_si256(hi, _mm256_bsrli_epi128(mid, 8));
 	__m128i lo1 = _mm_xor_si128(_mm256_castsi256_si128(lo), _mm256_extracti128_si256(lo, 1));
@@ -293,6 +310,11 @@ X86_TARGET GmacVpclmul::GmacVpclmul(const uint8_t key[32])
 	for (int i = 0; i < 8; i++) { // register i holds (H^(16-2i), H^(15-2i))
 		_mm_store_si128(reinterpret_cast<__m128i *>(hpow_[i]), pow[16 - 2 * i]);
 		_mm_store_si128(reinterpret_cast<__m128i *>(hpow_[i] + 16), pow[15 - 2 * i]);
+		for (int lane = 0; lane < 2; lane++) { // h_lo ^ h_hi, in both halves of the lane
+			__m128i h = pow[16 - 2 * i - lane];
+			__m128i sum = _mm_xor_si128(h, _mm_shuffle_epi32(h, 0x4e));
+			_mm_store_si128(reinterpret_cast<__m128i *>(hsum_[i] + 16 * lane), sum);
+		}
 	}
 	explicit_bzero(pow, sizeof(pow));
 }
@@ -301,6 +323,7 @@ GmacVpclmul::~GmacVpclmul()
 {
 	explicit_bzero(&enc_, sizeof(enc_));
 	explicit_bzero(hpow_, sizeof(hpow_));
+	explicit_bzero(hsum_, sizeof(hsum_));
 	explicit_bzero(h_, sizeof(h_));
 }
 
@@ -308,17 +331,22 @@ X86_TARGET void GmacVpclmul::tag(const uint8_t nonce[12], const uint8_t *data, s
 {
 	if (len % 256) // pages only: a shorter tail would go unhashed
 		__builtin_trap();
-	__m128i h = _mm_load_si128(reinterpret_cast<const __m128i *>(h_));
 	__m128i x = _mm_setzero_si128();
 	for (size_t i = 0; i + 256 <= len; i += 256)
-		x = ghash16(x, data + i, hpow_);
+		x = ghash16(x, data + i, hpow_, hsum_);
+	finish(x, len, nonce, out);
+}
+
+// The lengths block (the data's length in bits, big-endian, then the empty ciphertext's)
+// hashed last; the tag is GHASH xor E(K, J0), J0 = nonce || 0x00000001.
+X86_TARGET void GmacVpclmul::finish(__m128i x, size_t len, const uint8_t nonce[12], uint8_t out[16]) const
+{
+	__m128i h = _mm_load_si128(reinterpret_cast<const __m128i *>(h_));
 	uint8_t block[16];
-	// The lengths block: the data's length in bits (big-endian), then the (empty) ciphertext's.
 	uint64_t bits = uint64_t(len) * 8;
 	for (int b = 0; b < 16; b++)
 		block[b] = b < 8 ? uint8_t(bits >> (56 - 8 * b)) : 0;
 	x = multiply(_mm_xor_si128(x, load_block(block)), h);
-	// J0 = nonce || 0x00000001; the tag is GHASH xor E(K, J0).
 	memcpy(block, nonce, 12);
 	block[12] = block[13] = block[14] = 0;
 	block[15] = 1;

@@ -17,6 +17,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include <immintrin.h>
+
 namespace criu::crypto::x86 {
 
 // Whether the CPU (and the kernel, for the AVX registers) has AES-NI, PCLMULQDQ, AVX2, VAES and
@@ -56,8 +58,13 @@ public:
 	void tag(const uint8_t nonce[12], const uint8_t *data, size_t len, uint8_t out[16]) const;
 
 private:
+	__attribute__((target("aes,pclmul,avx2,vaes,vpclmulqdq"))) void finish(__m128i x, size_t len,
+									      const uint8_t nonce[12],
+									      uint8_t out[16]) const;
+
 	AesRoundKeys enc_;
 	alignas(32) uint8_t hpow_[8][32]; // (H^16, H^15), (H^14, H^13), ..., (H^2, H^1), byte-reflected
+	alignas(32) uint8_t hsum_[8][32]; // for each of those, its two 64-bit halves XORed, twice
 	alignas(16) uint8_t h_[16];       // H, byte-reflected
 };
 

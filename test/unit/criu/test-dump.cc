@@ -343,6 +343,9 @@ TEST_CASE("a failing dump leaves the task running and writes no inventory", "[du
 	CHECK(log.find("Dumping FAILED") != std::string::npos);
 	CHECK(access((dir + "/inventory.img").c_str(), F_OK) != 0);
 	CHECK(v.alive());
+	// Resumed, it may still be on its way back into its sleep for a moment.
+	for (int i = 0; i < 1000 && DumpVictim::state(v.pid()) == 'R'; i++)
+		usleep(1000);
 	CHECK(DumpVictim::state(v.pid()) == 'S');
 	CHECK(*xio::read_file(fmt::format("/proc/{}/maps", v.pid())) == maps);
 }
