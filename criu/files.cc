@@ -194,10 +194,10 @@ const FdKind *find_kind(const FdParms &p)
 }
 
 // The kinds of file restore can put in flight again (FileTable::open_in_flight): those the
-// root opens once for the tree but FIFOs, and sockets.
+// root opens once for the tree, and sockets.
 bool opened_in_flight(uint32_t type)
 {
-	return (opened_once(type) && type != FD_TYPES__FIFO) || type == FD_TYPES__UNIXSK || type == FD_TYPES__INETSK;
+	return opened_once(type) || type == FD_TYPES__UNIXSK || type == FD_TYPES__INETSK;
 }
 
 bool same_file(pid_t pid1, int fd1, pid_t pid2, int fd2)
@@ -329,8 +329,8 @@ Result<> FilesDumper::dump_fds(pid_t pid, uint32_t files_id, const Options &opts
 
 // A file in flight on a unix socket (fd: criu's duplicate of it): the tree's file when kcmp
 // says so, else a new entry. Kinds restore can open once, in the root, before any task exists
-// (see sk-unix.h): regular files, pipes, unix and inet sockets, memfds, eventfd, signalfd,
-// timerfd, inotify and fanotify.
+// (see sk-unix.h): regular files, pipes, FIFOs, unix and inet sockets, memfds, eventfd,
+// signalfd, timerfd, inotify and fanotify.
 Result<uint32_t> FilesDumper::dump_in_flight(int fd, const std::string &what, const Options &opts)
 {
 	FdParms p = TRY_CTX(read_fd_parms(getpid(), fd, fmt::format("/proc/self/fd/{}", fd)), "{}", what);
@@ -454,8 +454,8 @@ Result<> FileTable::seal_memfds() const { return memfd_->seal_all(); }
 Result<> FileTable::create_pipes(int above) const
 {
 	TRY(pipes_->create_all(above));
+	TRY(fifos_->create_all(above)); // before the unix queues, which may hold FIFO ends in flight
 	TRY(unix_->create_all(above, [this](uint32_t id) { return open_in_flight(id); }));
-	TRY(fifos_->create_all(above));
 	return ttys_->create_all(above);
 }
 

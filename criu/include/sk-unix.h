@@ -9,10 +9,10 @@
 //   sk-queues.img   the messages queued on each socket (see sk-queue.h).
 // Fds in flight (SCM_RIGHTS in a queued message) are files of the checkpoint: one the tree
 // also has open (kcmp(KCMP_FILE)) keeps its id, any other gets an entry of its own, though no
-// task holds it: a regular file, a pipe end, a unix socket (whose own queue may carry fds in
+// task holds it: a regular file, a pipe or FIFO end, a unix socket (whose own queue may carry fds in
 // turn), an inet socket, a memfd, an eventfd, signalfd, timerfd, inotify or fanotify instance;
 // other kinds fail the dump. Restore sends each message with an fd opened for each right
-// (FileTable::open_in_flight: the file reopened, the pipe's end, a dup of the table's socket,
+// (FileTable::open_in_flight: the file reopened, the pipe's or FIFO's end, a dup of the table's socket,
 // the memfd, a new eventfd...).
 // Inodes, peers, names, states, shutdown and pending connections come from sock_diag
 // (NETLINK_SOCK_DIAG, unix_diag), in one dump of criu's network namespace.
