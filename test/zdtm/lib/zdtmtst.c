@@ -254,6 +254,24 @@ void test_send_fds(int sk, const char *data, const int *fds, int n)
 		setup_fail("sendmsg");
 }
 
+int test_recv_fds(int sk, char *buf, size_t size, int *fds, int max)
+{
+	char control[CMSG_SPACE(sizeof(int) * 8)];
+	struct iovec iov = { buf, size };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
+			     .msg_controllen = sizeof(control) };
+	if (recvmsg(sk, &mh, MSG_DONTWAIT) <= 0)
+		return -1;
+	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+	if (!c || c->cmsg_type != SCM_RIGHTS)
+		return -1;
+	int n = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+	if (n > max)
+		return -1;
+	memcpy(fds, CMSG_DATA(c), sizeof(int) * n);
+	return n;
+}
+
 unsigned long long test_open_fds(void)
 {
 	unsigned long long set = 0;

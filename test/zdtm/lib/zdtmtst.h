@@ -80,6 +80,10 @@ unsigned long long test_open_fds(void);
 bool test_fd_holds(int fd, const char *text);
 /* Sends data on sk with the n fds (n <= 8) as SCM_RIGHTS (none when n is 0); setup_fail on error. */
 void test_send_fds(int sk, const char *data, const int *fds, int n);
+/* Receives one message from sk without waiting: up to size bytes into buf, and the fds of its
+ * SCM_RIGHTS (at most max) into fds. Returns how many fds came, or -1 (no message, no rights,
+ * more than max). */
+int test_recv_fds(int sk, char *buf, size_t size, int *fds, int max);
 /* Reads a whole small file into buf (NUL-terminated); returns length or -1. */
 ssize_t read_file(const char *path, char *buf, size_t size);
 /* Value of "Key:" in /proc/self/status (or /proc/self/task/TID/status when tid > 0). */

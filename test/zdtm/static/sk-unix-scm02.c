@@ -20,22 +20,6 @@
 
 #define NFDS 5
 
-static int recv_fds(int sk, char *buf, size_t size, int *fds)
-{
-	char control[CMSG_SPACE(sizeof(int) * NFDS)];
-	struct iovec iov = { buf, size };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
-			     .msg_controllen = sizeof(control) };
-	if (recvmsg(sk, &mh, MSG_DONTWAIT) <= 0)
-		return -1;
-	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-	if (!c || c->cmsg_type != SCM_RIGHTS)
-		return -1;
-	int n = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-	memcpy(fds, CMSG_DATA(c), sizeof(int) * n);
-	return n;
-}
-
 /* fd's /proc/self/fdinfo has a line starting with prefix. */
 static bool fdinfo_has(int fd, const char *prefix)
 {
@@ -82,7 +66,7 @@ int main(int argc, char **argv)
 	test_daemon();
 	test_waitsig();
 
-	if (!check(recv_fds(sk[1], buf, sizeof(buf) - 1, got) == NFDS, "not %d fds in flight", NFDS) ||
+	if (!check(test_recv_fds(sk[1], buf, sizeof(buf) - 1, got, NFDS) == NFDS, "not %d fds in flight", NFDS) ||
 	    !check(!strcmp(buf, "anon"), "stream data: %s", buf)) {
 		pass();
 		return test_result();

@@ -16,24 +16,6 @@
 #define FIFO2 "sk-unix-scm04.fifo2"
 #define LEN 1500
 
-static int recv_fds(int sk, int *fds, int max)
-{
-	char control[CMSG_SPACE(sizeof(int) * 4)], buf[8];
-	struct iovec iov = { buf, sizeof(buf) };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
-			     .msg_controllen = sizeof(control) };
-	if (recvmsg(sk, &mh, MSG_DONTWAIT) <= 0)
-		return -1;
-	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-	if (!c || c->cmsg_type != SCM_RIGHTS)
-		return -1;
-	int n = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-	if (n > max)
-		return -1;
-	memcpy(fds, CMSG_DATA(c), sizeof(int) * n);
-	return n;
-}
-
 static bool same_node(const char *path, int fd)
 {
 	struct stat st, fst;
@@ -66,7 +48,7 @@ int main(int argc, char **argv)
 	test_daemon();
 	test_waitsig();
 
-	if (!check(recv_fds(sk[1], got, 3) == 3, "not 3 FIFO ends in flight")) {
+	if (!check(test_recv_fds(sk[1], (char[8]){ 0 }, 8, got, 3) == 3, "not 3 FIFO ends in flight")) {
 		pass();
 		return test_result();
 	}
