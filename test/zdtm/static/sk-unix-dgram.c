@@ -61,9 +61,12 @@ int main(int argc, char **argv)
 	test_init(argc, argv);
 	if (!getcwd(cwd, sizeof(cwd)))
 		setup_fail("getcwd");
-	snprintf(path, sizeof(path), "%s/dgram.path", cwd);
-	snprintf(dpath, sizeof(dpath), "%s/dgram.d", cwd);
-	snprintf(gpath, sizeof(gpath), "%s/dgram.gone", cwd);
+	if ((size_t)snprintf(path, sizeof(path), "%s/dgram.path", cwd) >= sizeof(path))
+		setup_fail("path: path too long");
+	if ((size_t)snprintf(dpath, sizeof(dpath), "%s/dgram.d", cwd) >= sizeof(dpath))
+		setup_fail("dpath: path too long");
+	if ((size_t)snprintf(gpath, sizeof(gpath), "%s/dgram.gone", cwd) >= sizeof(gpath))
+		setup_fail("gpath: path too long");
 	snprintf(abs_name, sizeof(abs_name), "zdtm-sk-unix-dgram-%d", getpid());
 	plen = addr_of(&pa, path, 0);
 	alen = addr_of(&aa, abs_name, 1);

@@ -45,7 +45,9 @@ int main(int argc, char **argv)
 	snprintf(ok_path, sizeof(ok_path), "%s/ext.ok", cwd);
 	memset(&a, 0, sizeof(a));
 	a.sun_family = AF_UNIX;
-	strncpy(a.sun_path, path, sizeof(a.sun_path) - 1);
+	if (strlen(path) >= sizeof(a.sun_path))
+		setup_fail("%s: too long for a unix socket address", path);
+	memcpy(a.sun_path, path, strlen(path) + 1);
 	if (pipe(p))
 		setup_fail("pipe");
 	kid = fork();

@@ -21,7 +21,9 @@ static socklen_t addr_of(struct sockaddr_un *a, const char *path, int abstract)
 		snprintf(a->sun_path + 1, sizeof(a->sun_path) - 1, "%s", path);
 		return offsetof(struct sockaddr_un, sun_path) + 1 + strlen(path);
 	}
-	snprintf(a->sun_path, sizeof(a->sun_path), "%s", path);
+	if (strlen(path) >= sizeof(a->sun_path))
+		setup_fail("%s: too long for a unix socket address", path);
+	memcpy(a->sun_path, path, strlen(path) + 1);
 	return sizeof(*a);
 }
 
@@ -72,7 +74,8 @@ int main(int argc, char **argv)
 	test_init(argc, argv);
 	if (!getcwd(cwd, sizeof(cwd)))
 		setup_fail("getcwd");
-	snprintf(path, sizeof(path), "%s/sk.path", cwd);
+	if ((size_t)snprintf(path, sizeof(path), "%s/sk.path", cwd) >= sizeof(path))
+		setup_fail("path: path too long");
 	snprintf(abs_name, sizeof(abs_name), "zdtm-sk-unix-listen-%d", getpid());
 	plen = addr_of(&pa, path, 0);
 	alen = addr_of(&aa, abs_name, 1);
