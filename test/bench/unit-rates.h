@@ -1,0 +1,17 @@
+// How many 256-bit AES rounds and carry-less multiplications one core issues per second, alone
+// and mixed: the ceiling of the page cipher on this CPU (bench-crypto prints it). x86-64 with
+// VAES and VPCLMULQDQ only.
+#pragma once
+
+namespace criu::bench {
+
+struct UnitRates {
+	double aes;        // VAESDEC ymm per second
+	double clmul;      // VPCLMULQDQ ymm per second
+	double mixed;      // both, one of each in turn, per second (pairs)
+};
+
+// Best of rounds runs of about 50 ms each; thread CPU time.
+UnitRates measure_unit_rates(int rounds);
+
+} // namespace criu::bench
