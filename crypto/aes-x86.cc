@@ -355,4 +355,107 @@ X86_TARGET void GmacVpclmul::finish(__m128i x, size_t len, const uint8_t nonce[1
 	explicit_bzero(block, sizeof(block));
 }
 
+namespace {
+
+// One register of GHASH's sixteen-block sum (see ghash16): d (two blocks, the first also
+// carrying x when i is 0) times (H^(16-2i), H^(15-2i)), added to lo, mid and hi unreduced.
+X86_TARGET inline void ghash_step(int i, const uint8_t *p, __m128i x, const uint8_t (&hpow)[8][32],
+				  const uint8_t (&hsum)[8][32], __m256i &lo, __m256i &mid, __m256i &hi)
+{
+	__m256i d = reverse_bytes(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(p + 32 * i)));
+	if (i == 0)
+		d = _mm256_xor_si256(d, _mm256_set_m128i(_mm_setzero_si128(), x));
+	__m256i h = _mm256_load_si256(reinterpret_cast<const __m256i *>(hpow[i]));
+	__m256i k = _mm256_load_si256(reinterpret_cast<const __m256i *>(hsum[i]));
+	lo = _mm256_xor_si256(lo, _mm256_clmulepi64_epi128(d, h, 0x00));
+	hi = _mm256_xor_si256(hi, _mm256_clmulepi64_epi128(d, h, 0x11));
+	__m256i dsum = _mm256_xor_si256(d, _mm256_shuffle_epi32(d, 0x4e));
+	mid = _mm256_xor_si256(mid, _mm256_clmulepi64_epi128(dsum, k, 0x00));
+}
+
+X86_TARGET inline __m128i ghash_reduce(__m256i lo, __m256i mid, __m256i hi)
+{
+	mid = _mm256_xor_si256(mid, _mm256_xor_si256(lo, hi));
+	lo = _mm256_xor_si256(lo, _mm256_bslli_epi128(mid, 8));
+	hi = _mm256_xor_si256(hi, _mm256_bsrli_epi128(mid, 8));
+	__m128i lo1 = _mm_xor_si128(_mm256_castsi256_si128(lo), _mm256_extracti128_si256(lo, 1));
+	__m128i hi1 = _mm_xor_si128(_mm256_castsi256_si128(hi), _mm256_extracti128_si256(hi, 1));
+	return reduce(hi1, lo1);
+}
+
+// XTS of 16 blocks from in to out, and GHASH of the 256 bytes at hashed, folded into x. The
+// GHASH steps sit between the AES rounds, in program order: the core's schedulers then hold
+// both kinds at once and its AES units and carry-less multiplier work side by side (grouped,
+// the rounds' long chains fill the schedulers and the multiplier waits).
+template <bool Enc>
+X86_TARGET inline __m128i xts_ghash16(const AesRoundKeys &k, __m256i (&tw)[kWide], const uint8_t *in, uint8_t *out,
+				      const uint8_t *hashed, __m128i x, const uint8_t (&hpow)[8][32],
+				      const uint8_t (&hsum)[8][32])
+{
+	__m256i v[kWide], lo = _mm256_setzero_si256(), mid = lo, hi = lo;
+	__m256i rk = key256(k, 0);
+#pragma GCC unroll 8
+	for (int i = 0; i < kWide; i++)
+		v[i] = _mm256_xor_si256(_mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(in + 32 * i)),
+							 tw[i]),
+					rk);
+#pragma GCC unroll 13
+	for (int r = 1; r < kRounds; r++) {
+		rk = key256(k, r);
+#pragma GCC unroll 8
+		for (int i = 0; i < kWide; i++)
+			v[i] = Enc ? _mm256_aesenc_epi128(v[i], rk) : _mm256_aesdec_epi128(v[i], rk);
+		if (r <= kWide) {
+			ghash_step(kWide - r, hashed, x, hpow, hsum, lo, mid, hi);
+			// Summed here, in registers: left free, the compiler keeps every product
+			// apart on the stack to add them up at the end.
+			asm("" : "+x"(lo), "+x"(mid), "+x"(hi));
+		}
+	}
+	rk = key256(k, kRounds);
+#pragma GCC unroll 8
+	for (int i = 0; i < kWide; i++) {
+		v[i] = Enc ? _mm256_aesenclast_epi128(v[i], rk) : _mm256_aesdeclast_epi128(v[i], rk);
+		_mm256_storeu_si256(reinterpret_cast<__m256i *>(out + 32 * i), _mm256_xor_si256(v[i], tw[i]));
+		tw[i] = times_x16(tw[i]);
+	}
+	return ghash_reduce(lo, mid, hi);
+}
+
+} // namespace
+
+PagesVaes::PagesVaes(const uint8_t xts_key[64], const uint8_t tag_key[32]) : xts_(xts_key), gmac_(tag_key) {}
+
+// Sealing hashes the 256 bytes it encrypted the step before (in L1 still): the ciphertext of
+// this step is not there yet.
+X86_TARGET void PagesVaes::seal(const uint8_t tweak[16], const uint8_t *in, uint8_t *out, size_t len,
+				uint8_t tag[16]) const
+{
+	if (len % 256 || len == 0)
+		__builtin_trap();
+	__m256i tw[kWide];
+	first_tweaks(xts_.enc2_, tweak, tw);
+	xts16<true>(xts_.enc1_, tw, in, out);
+	__m128i x = _mm_setzero_si128();
+	for (size_t i = 256; i < len; i += 256)
+		x = xts_ghash16<true>(xts_.enc1_, tw, in + i, out + i, out + i - 256, x, gmac_.hpow_, gmac_.hsum_);
+	x = ghash16(x, out + len - 256, gmac_.hpow_, gmac_.hsum_);
+	explicit_bzero(tw, sizeof(tw));
+	gmac_.finish(x, len, tweak, tag);
+}
+
+X86_TARGET void PagesVaes::open(const uint8_t tweak[16], const uint8_t *in, uint8_t *out, size_t len,
+				uint8_t tag[16]) const
+{
+	if (len % 256 || len == 0)
+		__builtin_trap();
+	__m256i tw[kWide];
+	first_tweaks(xts_.enc2_, tweak, tw);
+	__m128i x = _mm_setzero_si128();
+	for (size_t i = 0; i < len; i += 256)
+		x = xts_ghash16<false>(xts_.dec1_, tw, in + i, out + i, in + i, x, gmac_.hpow_, gmac_.hsum_);
+	explicit_bzero(tw, sizeof(tw));
+	gmac_.finish(x, len, tweak, tag);
+}
+
 } // namespace criu::crypto::x86

@@ -43,6 +43,7 @@ public:
 	void decrypt(const uint8_t tweak[16], const uint8_t *in, uint8_t *out, size_t len) const;
 
 private:
+	friend class PagesVaes;
 	AesRoundKeys enc1_, dec1_, enc2_;
 };
 
@@ -58,6 +59,7 @@ public:
 	void tag(const uint8_t nonce[12], const uint8_t *data, size_t len, uint8_t out[16]) const;
 
 private:
+	friend class PagesVaes;
 	__attribute__((target("aes,pclmul,avx2,vaes,vpclmulqdq"))) void finish(__m128i x, size_t len,
 									      const uint8_t nonce[12],
 									      uint8_t out[16]) const;
@@ -66,6 +68,26 @@ private:
 	alignas(32) uint8_t hpow_[8][32]; // (H^16, H^15), (H^14, H^13), ..., (H^2, H^1), byte-reflected
 	alignas(32) uint8_t hsum_[8][32]; // for each of those, its two 64-bit halves XORed, twice
 	alignas(16) uint8_t h_[16];       // H, byte-reflected
+};
+
+// XTS-AES-256 and the AES-256-GMAC tag of the ciphertext in one pass over each page, the nonce
+// being the tweak's first 12 bytes (as PageCipher makes them): the AES units encrypt while the
+// carry-less multiplier hashes. len is a multiple of 256 (pages); in and out may be the same.
+class PagesVaes {
+public:
+	PagesVaes(const uint8_t xts_key[64], const uint8_t tag_key[32]);
+
+	// Encrypts in into out and tags out.
+	void seal(const uint8_t tweak[16], const uint8_t *in, uint8_t *out, size_t len, uint8_t tag[16]) const;
+	// Tags in and decrypts it into out: out is only to be used if tag is the expected one.
+	void open(const uint8_t tweak[16], const uint8_t *in, uint8_t *out, size_t len, uint8_t tag[16]) const;
+	// The two apart (to verify before decrypting in place).
+	const XtsVaes &xts() const { return xts_; }
+	const GmacVpclmul &gmac() const { return gmac_; }
+
+private:
+	XtsVaes xts_;
+	GmacVpclmul gmac_;
 };
 
 } // namespace criu::crypto::x86

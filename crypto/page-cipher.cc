@@ -2,6 +2,8 @@
 #include "crypto/page-cipher.h"
 
 #include <algorithm>
+#include <optional>
+#include <string.h>
 
 #include "aes-x86.h"
 #include "gnutls-util.h"
@@ -159,9 +161,11 @@ Result<> PageTag::compute(std::span<const uint8_t, 16> tweak, const uint8_t *pag
 	return {};
 }
 
+// With VAES, XTS and the tag in one pass (x86::PagesVaes); without, GnuTLS's two.
 struct PageCipher::Impl {
-	Xts xts;
-	PageTag tag;
+	std::unique_ptr<x86::PagesVaes> x86;
+	std::optional<Xts> xts;
+	std::optional<PageTag> tag;
 };
 
 PageCipher::PageCipher(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -172,9 +176,16 @@ PageCipher::~PageCipher() = default;
 Result<PageCipher> PageCipher::create(const Keyring &kr, PageCipherImpl impl)
 {
 	const DerivedKeys &keys = kr.keys();
-	Xts xts = TRY(Xts::create(keys.xts, impl));
-	PageTag tag = TRY(PageTag::create(keys.page_tag, impl));
-	return PageCipher(std::make_unique<Impl>(std::move(xts), std::move(tag)));
+	auto i = std::make_unique<Impl>();
+	if (use_x86(impl)) {
+		if (gnutls_memcmp(keys.xts.data(), keys.xts.data() + 32, 32) == 0)
+			return fail(EINVAL, "XTS key has two equal halves");
+		i->x86 = std::make_unique<x86::PagesVaes>(keys.xts.data(), keys.page_tag.data());
+	} else {
+		i->xts.emplace(TRY(Xts::create(keys.xts, impl)));
+		i->tag.emplace(TRY(PageTag::create(keys.page_tag, impl)));
+	}
+	return PageCipher(std::move(i));
 }
 
 Result<> PageCipher::seal(uint32_t pages_id, uint64_t first_page, std::span<uint8_t> pages, std::span<uint8_t> tags)
@@ -183,9 +194,13 @@ Result<> PageCipher::seal(uint32_t pages_id, uint64_t first_page, std::span<uint
 	// Page by page: the tag reads the ciphertext while it is still in L1.
 	for (uint64_t i = 0; i < n; i++) {
 		auto tweak = page_tweak(pages_id, first_page + i);
-		std::span<uint8_t> page = pages.subspan(i * kPageSize, kPageSize);
-		TRY(impl_->xts.encrypt(tweak, page));
-		TRY(impl_->tag.compute(tweak, page.data(), tags.subspan(i * kPageTagSize).first<kPageTagSize>()));
+		uint8_t *page = pages.data() + i * kPageSize, *tag = tags.data() + i * kPageTagSize;
+		if (impl_->x86) {
+			impl_->x86->seal(tweak.data(), page, page, kPageSize, tag);
+			continue;
+		}
+		TRY(impl_->xts->encrypt(tweak, {page, kPageSize}));
+		TRY(impl_->tag->compute(tweak, page, std::span<uint8_t, kPageTagSize>(tag, kPageTagSize)));
 	}
 	return {};
 }
@@ -193,7 +208,39 @@ Result<> PageCipher::seal(uint32_t pages_id, uint64_t first_page, std::span<uint
 Result<> PageCipher::open(uint32_t pages_id, uint64_t first_page, std::span<uint8_t> pages,
 			  std::span<const uint8_t> tags)
 {
-	return open(pages_id, first_page, pages, tags, pages);
+	uint64_t n = TRY(count_pages(first_page, pages.size(), tags.size()));
+	// Each group is verified before it is decrypted, so that a bad one stays as it was.
+	constexpr uint64_t kGroup = 8;
+	for (uint64_t g = 0; g < n; g += kGroup) {
+		uint64_t end = std::min(n, g + kGroup);
+		TRY(verify(pages_id, first_page, g, end, pages, tags));
+		for (uint64_t i = g; i < end; i++) {
+			auto page = pages.subspan(i * kPageSize, kPageSize);
+			auto tweak = page_tweak(pages_id, first_page + i);
+			if (impl_->x86)
+				impl_->x86->xts().decrypt(tweak.data(), page.data(), page.data(), kPageSize);
+			else
+				TRY(impl_->xts->decrypt(tweak, page));
+		}
+	}
+	return {};
+}
+
+Result<> PageCipher::verify(uint32_t pages_id, uint64_t first_page, uint64_t from, uint64_t to,
+			    std::span<const uint8_t> sealed, std::span<const uint8_t> tags)
+{
+	for (uint64_t i = from; i < to; i++) {
+		std::array<uint8_t, kPageTagSize> tag;
+		auto tweak = page_tweak(pages_id, first_page + i);
+		const uint8_t *page = sealed.data() + i * kPageSize;
+		if (impl_->x86)
+			impl_->x86->gmac().tag(tweak.data(), page, kPageSize, tag.data());
+		else
+			TRY(impl_->tag->compute(tweak, page, tag));
+		if (gnutls_memcmp(tag.data(), tags.data() + i * kPageTagSize, kPageTagSize) != 0)
+			return fail(EBADMSG, "page {} of pages-{}.img: bad tag", first_page + i, pages_id);
+	}
+	return {};
 }
 
 Result<> PageCipher::open(uint32_t pages_id, uint64_t first_page, std::span<const uint8_t> sealed,
@@ -202,19 +249,27 @@ Result<> PageCipher::open(uint32_t pages_id, uint64_t first_page, std::span<cons
 	uint64_t n = TRY(count_pages(first_page, sealed.size(), tags.size()));
 	if (out.size() != sealed.size())
 		return fail(EINVAL, "{} bytes of pages to open into {}", sealed.size(), out.size());
+	if (impl_->x86) { // each page hashed and decrypted in one pass; one with a bad tag is wiped
+		for (uint64_t i = 0; i < n; i++) {
+			std::array<uint8_t, kPageTagSize> tag;
+			uint8_t *page = out.data() + i * kPageSize;
+			impl_->x86->open(page_tweak(pages_id, first_page + i).data(), sealed.data() + i * kPageSize, page,
+					 kPageSize, tag.data());
+			if (gnutls_memcmp(tag.data(), tags.data() + i * kPageTagSize, kPageTagSize) != 0) {
+				explicit_bzero(page, kPageSize);
+				return fail(EBADMSG, "page {} of pages-{}.img: bad tag", first_page + i, pages_id);
+			}
+		}
+		return {};
+	}
 	// A group of pages is verified, then decrypted while it is still in the core's L1 cache.
 	constexpr uint64_t kGroup = 8;
 	for (uint64_t g = 0; g < n; g += kGroup) {
 		uint64_t end = std::min(n, g + kGroup);
-		for (uint64_t i = g; i < end; i++) {
-			std::array<uint8_t, kPageTagSize> tag;
-			TRY(impl_->tag.compute(page_tweak(pages_id, first_page + i), sealed.data() + i * kPageSize, tag));
-			if (gnutls_memcmp(tag.data(), tags.data() + i * kPageTagSize, kPageTagSize) != 0)
-				return fail(EBADMSG, "page {} of pages-{}.img: bad tag", first_page + i, pages_id);
-		}
+		TRY(verify(pages_id, first_page, g, end, sealed, tags));
 		for (uint64_t i = g; i < end; i++)
-			TRY(impl_->xts.decrypt(page_tweak(pages_id, first_page + i), sealed.subspan(i * kPageSize, kPageSize),
-					       out.subspan(i * kPageSize, kPageSize)));
+			TRY(impl_->xts->decrypt(page_tweak(pages_id, first_page + i), sealed.subspan(i * kPageSize, kPageSize),
+						out.subspan(i * kPageSize, kPageSize)));
 	}
 	return {};
 }

@@ -8,7 +8,7 @@ namespace criu::bench {
 struct UnitRates {
 	double aes;        // VAESDEC ymm per second
 	double clmul;      // VPCLMULQDQ ymm per second
-	double mixed;      // both, one of each in turn, per second (pairs)
+	double mix;        // bytes per second through both at the page cipher's mix (14 : 3)
 };
 
 // Best of rounds runs of about 50 ms each; thread CPU time.

@@ -66,7 +66,11 @@ public:
 	[[nodiscard]] Result<> open(uint32_t pages_id, uint64_t first_page, std::span<uint8_t> pages,
 				    std::span<const uint8_t> tags);
 	// The same from sealed into out (the same size): restore reads the sealed pages into a small
-	// buffer that stays in cache and decrypts them straight into the restored memory.
+	// buffer that stays in cache and decrypts them straight into the restored memory. Where
+	// each page is hashed and decrypted in one pass (VAES), a page with a bad tag is zeroed in
+	// out and those after it are not written; otherwise (GnuTLS) as the in-place open, its
+	// group of eight and those after are not written. Either way out holds no plaintext of a
+	// page that failed.
 	[[nodiscard]] Result<> open(uint32_t pages_id, uint64_t first_page, std::span<const uint8_t> sealed,
 				    std::span<const uint8_t> tags, std::span<uint8_t> out);
 
@@ -77,6 +81,9 @@ public:
 private:
 	struct Impl;
 	explicit PageCipher(std::unique_ptr<Impl> impl);
+	// Checks the tags of pages [from, to) of sealed (EBADMSG naming the first bad one).
+	[[nodiscard]] Result<> verify(uint32_t pages_id, uint64_t first_page, uint64_t from, uint64_t to,
+				      std::span<const uint8_t> sealed, std::span<const uint8_t> tags);
 	std::unique_ptr<Impl> impl_;
 };
 

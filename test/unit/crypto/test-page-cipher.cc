@@ -107,15 +107,22 @@ TEST_CASE("Pages open from one buffer into another, with both implementations", 
 		REQUIRE(pc.open(4, 7, std::span<const uint8_t>(s.pages), s.tags, std::span<uint8_t>(out)).has_value());
 		CHECK(out == plain);
 
-		// A bad page: the error names it, its group of eight and those after are not written.
+		// A bad page: the error names it, and out holds no plaintext of it or after it. In one
+		// pass (VAES) the pages before it are opened and it is zeroed; GnuTLS leaves its group
+		// of eight and those after unwritten.
 		Bytes bad = s.pages;
 		bad[11 * kPageSize + 5] ^= 0x10;
 		std::fill(out.begin(), out.end(), 0xee);
 		auto r = pc.open(4, 7, std::span<const uint8_t>(bad), s.tags, std::span<uint8_t>(out));
 		REQUIRE_FALSE(r.has_value());
 		CHECK(r.error().message() == "page 18 of pages-4.img: bad tag");
-		CHECK(Bytes(out.begin(), out.begin() + 8 * kPageSize) == Bytes(plain.begin(), plain.begin() + 8 * kPageSize));
-		CHECK(std::all_of(out.begin() + 8 * kPageSize, out.end(), [](uint8_t b) { return b == 0xee; }));
+		bool one_pass = impl == PageCipherImpl::Fastest && std::string(fastest_page_cipher()) != "GnuTLS";
+		size_t opened = one_pass ? 11 : 8;
+		auto page_at = [&](size_t i) { return out.begin() + ptrdiff_t(i * kPageSize); };
+		CHECK(Bytes(out.begin(), page_at(opened)) == Bytes(plain.begin(), plain.begin() + ptrdiff_t(opened * kPageSize)));
+		if (one_pass)
+			CHECK(std::all_of(page_at(11), page_at(12), [](uint8_t b) { return b == 0; }));
+		CHECK(std::all_of(page_at(one_pass ? 12 : 8), out.end(), [](uint8_t b) { return b == 0xee; }));
 		CHECK_FALSE(pc.open(4, 7, std::span<const uint8_t>(s.pages), s.tags, std::span<uint8_t>(out).first(kPageSize))
 				    .has_value());
 	}
