@@ -22,6 +22,7 @@
 #include "common/xio.h"
 #include "eventfd.h"
 #include "eventpoll.h"
+#include "eventpoll-handoff.h"
 #include "fdinfo.pb-c.h"
 #include "fifo.h"
 #include "file-locks.h"
@@ -546,6 +547,7 @@ Result<FdPlan> FdPlan::load(ImageDir &dir, uint32_t files_id)
 	FdPlan plan;
 	auto r = TRY(dir.open_image(img::Kind::Fdinfo, files_id));
 	plan.image_ = r.name();
+	plan.files_id_ = files_id;
 	while (auto m = TRY(r.read())) {
 		const auto *e = pb_cast<FdinfoEntry>(*m);
 		if (e->fd > INT32_MAX)
@@ -643,13 +645,54 @@ Result<> FdPlan::install(const FileTable &files, bool shell_job, int tty_fd,
 			epolls.push_back(e);
 		else
 			TRY_CTX(install_one(files, e, opened, shell_job, tty_fd), "{}: fd {}", image_, e.fd);
+	const EpollHandoffs *handed = files.handoffs_.get();
 	for (const Fd &e : epolls) {
+		if (handed && handed->receives(e.id, files_id_)) { // receive_epolls: its place kept till then
+			if (dup3(handed->placeholder(e.id), e.fd, (e.flags & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0)
+				return fail_errno("{}: fd {}: can't keep the place of eventpoll {:#x}", image_, e.fd, e.id);
+			continue;
+		}
 		if (!opened.contains(e.id)) // not the parent's, nor at another fd already
 			fresh.push_back(e);
 		TRY_CTX(install_one(files, e, opened, shell_job, tty_fd), "{}: fd {}", image_, e.fd);
 	}
-	for (const Fd &e : fresh)
+	for (const Fd &e : fresh) {
 		TRY_CTX(files.add_epoll_targets(e.id, e.fd), "{}: fd {}", image_, e.fd);
+		if (handed && handed->creates(e.id, files_id_))
+			TRY_CTX(handed->send(e.id, e.fd), "{}: fd {}", image_, e.fd);
+	}
+	return {};
+}
+
+std::set<uint32_t> FdPlan::epolls() const
+{
+	std::set<uint32_t> out;
+	for (const Fd &e : entries_)
+		if (e.type == FD_TYPES__EVENTPOLL)
+			out.insert(e.id);
+	return out;
+}
+
+Result<> FdPlan::receive_epolls(const FileTable &files, const std::map<int, int> &moved) const
+{
+	const EpollHandoffs *handed = files.handoffs_.get();
+	for (const Fd &e : entries_) {
+		if (e.type != FD_TYPES__EVENTPOLL || !handed || !handed->receives(e.id, files_id_))
+			continue;
+		UniqueFd fd = TRY_CTX(handed->receive(e.id), "{}: fd {}", image_, e.fd);
+		auto m = moved.find(e.fd);
+		int to = m == moved.end() ? e.fd : m->second;
+		int flags = m != moved.end() || (e.flags & FD_CLOEXEC) ? O_CLOEXEC : 0;
+		if (dup3(fd.get(), to, flags) < 0)
+			return fail_errno("{}: fd {}: can't put eventpoll {:#x} there", image_, e.fd, e.id);
+	}
+	return {};
+}
+
+Result<> FileTable::hand_epolls(int above, const std::map<uint32_t, uint32_t> &creators) const
+{
+	if (!creators.empty())
+		handoffs_ = std::make_unique<EpollHandoffs>(TRY(EpollHandoffs::create(above, creators)));
 	return {};
 }
 

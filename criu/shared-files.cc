@@ -55,6 +55,8 @@ Result<> FilesDumper::check_inherited(const std::map<pid_t, pid_t> &parents) con
 	};
 	for (const auto &[id, held] : parent_shared_) {
 		const std::set<pid_t> &set = held.second;
+		if (held.first == FD_TYPES__EVENTPOLL)
+			continue; // one table makes it, the others receive it (eventpoll-handoff.h)
 		std::vector<pid_t> tops; // holders whose parent does not hold it
 		for (pid_t pid : set) {
 			auto up = parents.find(pid);
@@ -62,9 +64,9 @@ Result<> FilesDumper::check_inherited(const std::map<pid_t, pid_t> &parents) con
 				tops.push_back(pid);
 		}
 		if (tops.size() > 1)
-			return fail(EOPNOTSUPP, "tasks {} and {} hold the same {} (file {:#x}), but neither got it from a "
-				    "parent that holds it too: not supported (restore shares those only from parent to child)",
-				    tops[0], tops[1], held.first == FD_TYPES__TTY ? "terminal" : "epoll", id);
+			return fail(EOPNOTSUPP, "tasks {} and {} hold the same terminal (file {:#x}), but neither got it "
+				    "from a parent that holds it too: not supported (restore shares those only from parent "
+				    "to child)", tops[0], tops[1], id);
 	}
 	return {};
 }

@@ -1,0 +1,86 @@
+// An epoll held by several tasks that did not all get it from a parent holding it too (issue 5):
+// e.g. P makes an epoll, forks A and B, closes it; A and B hold the one epoll, P doesn't.
+//
+// Images: nothing of its own (files.img, fdinfo-N.img as for any epoll: eventpoll.h). The
+// targets' fd numbers are those of the first fd table (in pstree order) that holds the epoll:
+// the dump reads them from the first task it dumps that holds it (kcmp(KCMP_EPOLL_TFD) checks
+// them there), so that table can always register them again.
+//
+// Restore: an epoll is "handed" when two tasks or more hold it whose parent does not (the "tops";
+// tasks sharing a holder's fd table hold it too). The root, before it forks, makes one AF_UNIX
+// SOCK_DGRAM socketpair per handed epoll on hidden close-on-exec fds above every task's fds
+// (every task inherits them; the restorer, or criu for a shared table, closes them with the
+// other hidden fds). The first fd table holding it (its creator) makes it in FdPlan::install as
+// any epoll (epoll_create1, EPOLL_CTL_ADD of its own fds) and sends it once with SCM_RIGHTS.
+// Every other table holding it (tops and their children alike) keeps the epoll's fd number
+// taken by a placeholder (a dup of the socket) during install, and receives it late, once the
+// task has forked all its children: recvmsg(MSG_PEEK) on the socket, which gives each receiver
+// a new fd of the one open file and leaves the message for the next, then dup3 over the
+// placeholder.
+//
+// No deadlock: every send is in an install, which a task does as soon as it is forked (a
+// CLONE_VM child with its own table: in its parent's stage_fds, before that process receives
+// anything); every receipt comes after the task has forked all its children (and after its
+// CLONE_VM child's table is installed), so no task waits in recvmsg before every task below
+// it exists and has sent what it creates. Refused (at restore, before any task is forked): a
+// task with a CLONE_VM child with its own table that shares (CLONE_FILES) a table receiving an
+// epoll: the receipt could land while it stages its child's table.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <vector>
+
+#include "common/result.h"
+#include "common/unique-fd.h"
+
+namespace criu {
+
+struct TaskPlan;
+
+// One task, as handed_epolls sees it (in pstree order: parents first).
+struct TaskFds {
+	uint32_t files_id = 0;        // its fd table
+	std::optional<size_t> parent; // index of its parent in the list
+	bool installs = false;        // its table is its own (not CLONE_FILES at fork, not a zombie)
+	std::set<uint32_t> epolls;    // the epoll ids of its table
+	bool stages_vm_kid = false;   // it installs the own table of a CLONE_VM child of its (stage_fds)
+};
+
+// The handed epolls: id -> files_id of the table that creates it (the first that holds it).
+// Fails on the unsupported case above, naming the task (pids: the tasks', for messages).
+[[nodiscard]] Result<std::map<uint32_t, uint32_t>> handed_epolls(const std::vector<TaskFds> &tasks,
+								 const std::vector<pid_t> &pids);
+// TaskFds of every task of the tree; and their pids.
+std::vector<TaskFds> task_fds(const std::vector<TaskPlan> &tasks);
+std::vector<pid_t> task_pids(const std::vector<TaskPlan> &tasks);
+
+// The socketpairs of the handed epolls, made by the root before it forks.
+class EpollHandoffs {
+public:
+	// creators: handed_epolls'. One socketpair each, on hidden fds above `above`.
+	[[nodiscard]] static Result<EpollHandoffs> create(int above, const std::map<uint32_t, uint32_t> &creators);
+
+	// Table files_id makes epoll id and sends it.
+	bool creates(uint32_t id, uint32_t files_id) const;
+	// Table files_id holds epoll id made by another table: receives it.
+	bool receives(uint32_t id, uint32_t files_id) const;
+	// An fd to hold the place of epoll id until it is received.
+	int placeholder(uint32_t id) const;
+	[[nodiscard]] Result<> send(uint32_t id, int epfd) const;
+	// A new fd (close-on-exec) of epoll id; blocks until its creator has sent it.
+	[[nodiscard]] Result<UniqueFd> receive(uint32_t id) const;
+
+private:
+	struct Pair {
+		uint32_t creator;
+		UniqueFd send, recv;
+	};
+	std::map<uint32_t, Pair> pairs_;
+};
+
+} // namespace criu
