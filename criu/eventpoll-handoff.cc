@@ -8,10 +8,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "clone-vm.h"
 #include "common/log.h"
+#include "eventpoll.pb-c.h"
+#include "fdinfo.pb-c.h"
+#include "files.h"
 #include "restore.h"
 
 namespace criu {
@@ -161,6 +165,32 @@ Result<UniqueFd> EpollHandoffs::receive(uint32_t id) const
 	std::memcpy(&fd, CMSG_DATA(c), sizeof(int));
 	pr_info("eventpoll {:#x}: received from the task that made it", id);
 	return UniqueFd(fd);
+}
+
+// A creator registers its own fds: one that holds an epoll another table makes (a placeholder
+// until the task's children exist) can't be a target.
+Result<> FileTable::hand_epolls(int above, const std::map<uint32_t, uint32_t> &creators,
+				const std::vector<const FdPlan *> &plans) const
+{
+	if (creators.empty())
+		return {};
+	for (auto [id, files_id] : creators) {
+		auto plan = std::find_if(plans.begin(), plans.end(), [&](const FdPlan *p) { return p->files_id() == files_id; });
+		auto it = entries_.find(id);
+		if (plan == plans.end() || it == entries_.end() || pb_cast<FileEntry>(it->second)->type != FD_TYPES__EVENTPOLL)
+			return fail(ENOENT, "eventpoll {:#x}: not in files.img or fdinfo-{}.img", id, files_id);
+		const EventpollFileEntry &e = *pb_cast<FileEntry>(it->second)->epfd;
+		for (size_t i = 0; i < e.n_tfd; i++) {
+			std::optional<uint32_t> target = (*plan)->id_at(int(e.tfd[i]->tfd));
+			auto other = target ? creators.find(*target) : creators.end();
+			if (other != creators.end() && other->second != files_id)
+				return fail(ENOTSUP, "eventpoll {:#x} (made by fd table {}, held by tasks that did not all inherit "
+					    "it): its target fd {} is eventpoll {:#x}, which fd table {} makes: not supported",
+					    id, files_id, e.tfd[i]->tfd, *target, other->second);
+		}
+	}
+	handoffs_ = std::make_unique<EpollHandoffs>(TRY(EpollHandoffs::create(above, creators)));
+	return {};
 }
 
 } // namespace criu

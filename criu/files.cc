@@ -664,6 +664,14 @@ Result<> FdPlan::install(const FileTable &files, bool shell_job, int tty_fd,
 	return {};
 }
 
+std::optional<uint32_t> FdPlan::id_at(int fd) const
+{
+	for (const Fd &e : entries_)
+		if (e.fd == fd)
+			return e.id;
+	return std::nullopt;
+}
+
 std::set<uint32_t> FdPlan::epolls() const
 {
 	std::set<uint32_t> out;
@@ -686,13 +694,6 @@ Result<> FdPlan::receive_epolls(const FileTable &files, const std::map<int, int>
 		if (dup3(fd.get(), to, flags) < 0)
 			return fail_errno("{}: fd {}: can't put eventpoll {:#x} there", image_, e.fd, e.id);
 	}
-	return {};
-}
-
-Result<> FileTable::hand_epolls(int above, const std::map<uint32_t, uint32_t> &creators) const
-{
-	if (!creators.empty())
-		handoffs_ = std::make_unique<EpollHandoffs>(TRY(EpollHandoffs::create(above, creators)));
 	return {};
 }
 

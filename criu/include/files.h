@@ -185,8 +185,9 @@ public:
 	[[nodiscard]] Result<> open_shared(int above, const std::vector<const FdPlan *> &plans) const;
 	// Makes the socketpairs of the epolls handed from one fd table to the others (creators:
 	// handed_epolls', see eventpoll-handoff.h) on hidden fds above `above`; in the root task
-	// before it forks.
-	[[nodiscard]] Result<> hand_epolls(int above, const std::map<uint32_t, uint32_t> &creators) const;
+	// before it forks. plans: one per fd table, to check each creator's targets.
+	[[nodiscard]] Result<> hand_epolls(int above, const std::map<uint32_t, uint32_t> &creators,
+					   const std::vector<const FdPlan *> &plans) const;
 
 	FileTable(FileTable &&) noexcept;
 	FileTable &operator=(FileTable &&) noexcept;
@@ -233,6 +234,8 @@ public:
 	// The epoll ids of the table; and its files_id.
 	std::set<uint32_t> epolls() const;
 	uint32_t files_id() const { return files_id_; }
+	// The file id at fd, if the table has it.
+	std::optional<uint32_t> id_at(int fd) const;
 	// Once the task's children are forked: takes the epolls other tables make and hand over
 	// (eventpoll-handoff.h) to their fds, in place of what install left there; moved: fds that
 	// are elsewhere for now (fd -> where it is).
