@@ -22,9 +22,11 @@
 // CLONE_VM child with its own table: in its parent's stage_fds, before that process receives
 // anything); every receipt comes after the task has forked all its children (and after its
 // CLONE_VM child's table is installed), so no task waits in recvmsg before every task below
-// it exists and has sent what it creates. Refused (at restore, before any task is forked): a
-// task with a CLONE_VM child with its own table that shares (CLONE_FILES) a table receiving an
-// epoll: the receipt could land while it stages its child's table.
+// it exists and has sent what it creates. Refused: a creator whose target is another handed
+// epoll that another table makes (it would have only the placeholder; at dump:
+// FilesDumper::check_inherited, and at restore: FileTable::hand_epolls); at restore, before any
+// task is forked: a task with a CLONE_VM child with its own table that shares (CLONE_FILES) a
+// table receiving an epoll (the receipt could land while it stages its child's table).
 #pragma once
 
 #include <sys/types.h>
