@@ -1,12 +1,14 @@
-/* epoll-siblings: the root makes an epoll with an eventfd registered, forks A, B and X (which
- * forks C, both keeping it) and Y (which forks D, then closes it), and closes it: A, B, X, C (a
- * child of a holder) and the cousin D hold the one epoll, the root doesn't. After restore all
- * their epoll fds are the same open file (kcmp), a write to the eventfd is reported to each, and
- * a pipe A registers once restored is reported to all the others; each has the fds it had. */
+/* epoll-siblings: the root makes an epoll with an eventfd registered, forks A (which forks A1),
+ * B (which makes B1 sharing its fd table, CLONE_FILES), X (which forks C) and Y (which forks D,
+ * then closes the epoll), and closes it: A, A1, B, B1, X, C and the cousin D hold the one epoll,
+ * the root doesn't. After restore all their epoll fds are the same open file (kcmp), a write to
+ * the eventfd is reported to each, and a pipe A registers once restored is reported to all the
+ * others; each has the fds it had. */
 #include "zdtmtst.h"
 
 #include <fcntl.h>
 #include <linux/kcmp.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <sys/epoll.h>
@@ -18,7 +20,7 @@
 #define D_EFD 0x4444444455555555ULL
 #define D_PIPE 0x1111ULL
 
-enum { A, B, X, C, Y, D, NR };
+enum { A, B, X, Y, NR_TOP, A1 = NR_TOP, B1, C, D, NR };
 
 static volatile sig_atomic_t go;
 static void on_usr1(int sig) { go = 1; }
@@ -68,14 +70,15 @@ static int holder_body(int registers, pid_t kid)
 	return ok ? 0 : 1;
 }
 
-static pid_t spawn(int registers, int with_kid, int drop, int report)
+/* kid: 0 none, 1 forked, 2 sharing the fd table (CLONE_FILES); its pid goes to report. */
+static pid_t spawn(int registers, int kid_kind, int drop, int report, int clone_files)
 {
-	pid_t pid = fork();
+	pid_t pid = clone_files ? syscall(SYS_clone, CLONE_FILES | SIGCHLD, 0, 0, 0, 0) : fork();
 	if (pid < 0)
 		setup_fail("fork");
 	if (pid)
 		return pid;
-	pid_t kid = with_kid ? spawn(0, 0, 0, -1) : 0;
+	pid_t kid = kid_kind ? spawn(0, 0, 0, -1, kid_kind == 2) : 0;
 	if (report >= 0 && write(report, &kid, sizeof(kid)) != sizeof(kid))
 		_exit(2);
 	if (drop) { /* Y: forks D, then closes the epoll */
@@ -99,12 +102,13 @@ int main(int argc, char **argv)
 	if (ep < 0 || efd < 0 || pipe(p) || pipe(rep) || epoll_ctl(ep, EPOLL_CTL_ADD, efd, &ev))
 		setup_fail("epoll/eventfd/pipe");
 	pr = p[0];
-	pids[A] = spawn(1, 0, 0, -1);
-	pids[B] = spawn(0, 0, 0, -1);
-	pids[X] = spawn(0, 1, 0, rep[1]);
-	pids[Y] = spawn(0, 1, 1, rep[1]);
-	if (read(rep[0], &pids[C], sizeof(pid_t)) != sizeof(pid_t) || read(rep[0], &pids[D], sizeof(pid_t)) != sizeof(pid_t))
-		setup_fail("grandchildren's pids");
+	pids[A] = spawn(1, 1, 0, rep[1], 0);
+	pids[B] = spawn(0, 2, 0, rep[1], 0);
+	pids[X] = spawn(0, 1, 0, rep[1], 0);
+	pids[Y] = spawn(0, 1, 1, rep[1], 0);
+	for (int i = NR_TOP; i < NR; i++) /* in any order: all hold the epoll */
+		if (read(rep[0], &pids[i], sizeof(pid_t)) != sizeof(pid_t))
+			setup_fail("grandchildren's pids");
 	if (close(ep))
 		setup_fail("close");
 	usleep(100 * 1000); /* let Y close its epoll */
@@ -123,9 +127,8 @@ int main(int argc, char **argv)
 	check(eventfd_write(efd, 1) == 0, "eventfd_write");
 	check(write(p[1], "x", 1) == 1, "write to the pipe");
 	check(run_kid(pids[A]) == 0, "A (%d) did not register the pipe or see the events", pids[A]);
-	for (int i = B; i < NR; i++)
-		if (i != C && i != D) /* X and Y run those */
-			check(run_kid(pids[i]) == 0, "task %d (or its child) did not see both events", pids[i]);
+	for (int i = B; i < NR_TOP; i++) /* each runs its child */
+		check(run_kid(pids[i]) == 0, "task %d (or its child) did not see both events", pids[i]);
 	while (waitpid(-1, &st, WNOHANG) > 0)
 		;
 	pass();
