@@ -22,7 +22,7 @@
 #include "common/xio.h"
 #include "eventfd.h"
 #include "eventpoll.h"
-#include "eventpoll-handoff.h"
+#include "handed-files.h"
 #include "fdinfo.pb-c.h"
 #include "fifo.h"
 #include "file-locks.h"
@@ -645,9 +645,9 @@ Result<> FdPlan::install(const FileTable &files, bool shell_job, int tty_fd,
 			epolls.push_back(e);
 		else
 			TRY_CTX(install_one(files, e, opened, shell_job, tty_fd), "{}: fd {}", image_, e.fd);
-	const EpollHandoffs *handed = files.handoffs_.get();
+	const HandedFiles *handed = files.handoffs_.get();
 	for (const Fd &e : epolls) {
-		if (handed && handed->receives(e.id, files_id_)) { // receive_epolls: its place kept till then
+		if (handed && handed->receives(e.id, files_id_)) { // receive_handed: its place kept till then
 			if (dup3(handed->placeholder(e.id), e.fd, (e.flags & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0)
 				return fail_errno("{}: fd {}: can't keep the place of eventpoll {:#x}", image_, e.fd, e.id);
 			continue;
@@ -681,9 +681,9 @@ std::set<uint32_t> FdPlan::epolls() const
 	return out;
 }
 
-Result<> FdPlan::receive_epolls(const FileTable &files, const std::map<int, int> &moved) const
+Result<> FdPlan::receive_handed(const FileTable &files, const std::map<int, int> &moved) const
 {
-	const EpollHandoffs *handed = files.handoffs_.get();
+	const HandedFiles *handed = files.handoffs_.get();
 	for (const Fd &e : entries_) {
 		if (e.type != FD_TYPES__EVENTPOLL || !handed || !handed->receives(e.id, files_id_))
 			continue;

@@ -50,7 +50,7 @@ bool opened_once(uint32_t type)
 
 namespace {
 
-// A handed epoll's creator registers its own fds at restore (eventpoll-handoff.h): a target that
+// A handed epoll's creator registers its own fds at restore (handed-files.h): a target that
 // is another handed epoll, which another task makes, it would only receive later. handed: id ->
 // (pid, fd) of the task that dumped it (restore's creator).
 Result<> check_handed_targets(const std::map<uint32_t, std::pair<pid_t, int>> &handed)
@@ -95,7 +95,7 @@ Result<> FilesDumper::check_inherited(const std::map<pid_t, pid_t> &parents) con
 				tops.push_back(pid);
 		}
 		if (tops.size() > 1 && held.first == FD_TYPES__EVENTPOLL) {
-			// Made by the task that dumped it, handed to the others (eventpoll-handoff.h).
+			// Made by the task that dumped it, handed to the others (handed-files.h).
 			for (const DumpedFd &d : dumped_)
 				if (d.id == id)
 					handed[id] = {d.pid, d.fd};

@@ -64,7 +64,7 @@ class FileLockTable;
 class TtyDumper;
 class TtyTable;
 class FdPlan;
-class EpollHandoffs;
+class HandedFiles;
 
 class FilesDumper {
 public:
@@ -84,7 +84,7 @@ public:
 	void saw_task(pid_t pid);
 	// Every task's fds are dumped: a terminal held by several tasks must reach each of them from
 	// a parent that holds it too (restore shares those only from parent to child; see
-	// shared-files.h), else the dump is refused (an epoll is handed over: eventpoll-handoff.h).
+	// shared-files.h), else the dump is refused (an epoll is handed over: handed-files.h).
 	// parents: pstree's.
 	[[nodiscard]] Result<> check_inherited(const std::map<pid_t, pid_t> &parents) const;
 	// Dumps the files in flight on the unix sockets (with opts, as dump_fds), then closes
@@ -184,9 +184,9 @@ public:
 	// there too (one inode for the tree).
 	[[nodiscard]] Result<> open_shared(int above, const std::vector<const FdPlan *> &plans) const;
 	// Makes the socketpairs of the epolls handed from one fd table to the others (creators:
-	// handed_epolls', see eventpoll-handoff.h) on hidden fds above `above`; in the root task
+	// handed_files', see handed-files.h) on hidden fds above `above`; in the root task
 	// before it forks. plans: one per fd table, to check each creator's targets.
-	[[nodiscard]] Result<> hand_epolls(int above, const std::map<uint32_t, uint32_t> &creators,
+	[[nodiscard]] Result<> hand_files(int above, const std::map<uint32_t, uint32_t> &creators,
 					   const std::vector<const FdPlan *> &plans) const;
 
 	FileTable(FileTable &&) noexcept;
@@ -210,7 +210,7 @@ private:
 	std::unique_ptr<FileLockTable> locks_;
 	std::unique_ptr<TtyTable> ttys_;
 	mutable std::map<uint32_t, UniqueFd> shared_; // open_shared's hidden fds, by file id
-	mutable std::unique_ptr<EpollHandoffs> handoffs_; // hand_epolls'
+	mutable std::unique_ptr<HandedFiles> handoffs_; // hand_files'
 };
 
 // One task's fd table, for restore.
@@ -237,9 +237,9 @@ public:
 	// The file id at fd, if the table has it.
 	std::optional<uint32_t> id_at(int fd) const;
 	// Once the task's children are forked: takes the epolls other tables make and hand over
-	// (eventpoll-handoff.h) to their fds, in place of what install left there; moved: fds that
+	// (handed-files.h) to their fds, in place of what install left there; moved: fds that
 	// are elsewhere for now (fd -> where it is).
-	[[nodiscard]] Result<> receive_epolls(const FileTable &files, const std::map<int, int> &moved = {}) const;
+	[[nodiscard]] Result<> receive_handed(const FileTable &files, const std::map<int, int> &moved = {}) const;
 
 private:
 	struct Fd {

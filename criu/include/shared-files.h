@@ -19,7 +19,7 @@
 // by the root: epoll (its targets are the task's own fds) and terminals (a pty end opened by
 // the root could become its controlling terminal); a child takes those from its parent when
 // both hold them (FdPlan's inherited map). An epoll that two tasks hold without a parent that
-// holds it too is made by one fd table and handed to the others (eventpoll-handoff.h); such a
+// holds it too is made by one fd table and handed to the others (handed-files.h); such a
 // terminal is refused at dump (FilesDumper::check_inherited).
 // A file the root can't open before the tasks exist (a /proc file of a task forked later) is
 // opened by each task, as before, with a warning.

@@ -24,7 +24,7 @@
 // CLONE_VM child's table is installed), so no task waits in recvmsg before every task below
 // it exists and has sent what it creates. Refused: a creator whose target is another handed
 // epoll that another table makes (it would have only the placeholder; at dump:
-// FilesDumper::check_inherited, and at restore: FileTable::hand_epolls); at restore, before any
+// FilesDumper::check_inherited, and at restore: FileTable::hand_files); at restore, before any
 // task is forked: a task with a CLONE_VM child with its own table that shares (CLONE_FILES) a
 // table receiving an epoll (the receipt could land while it stages its child's table).
 #pragma once
@@ -44,7 +44,7 @@ namespace criu {
 
 struct TaskPlan;
 
-// One task, as handed_epolls sees it (in pstree order: parents first).
+// One task, as handed_files sees it (in pstree order: parents first).
 struct TaskFds {
 	uint32_t files_id = 0;        // its fd table
 	std::optional<size_t> parent; // index of its parent in the list
@@ -55,17 +55,17 @@ struct TaskFds {
 
 // The handed epolls: id -> files_id of the table that creates it (the first that holds it).
 // Fails on the unsupported case above, naming the task (pids: the tasks', for messages).
-[[nodiscard]] Result<std::map<uint32_t, uint32_t>> handed_epolls(const std::vector<TaskFds> &tasks,
+[[nodiscard]] Result<std::map<uint32_t, uint32_t>> handed_files(const std::vector<TaskFds> &tasks,
 								 const std::vector<pid_t> &pids);
 // TaskFds of every task of the tree; and their pids.
 std::vector<TaskFds> task_fds(const std::vector<TaskPlan> &tasks);
 std::vector<pid_t> task_pids(const std::vector<TaskPlan> &tasks);
 
 // The socketpairs of the handed epolls, made by the root before it forks.
-class EpollHandoffs {
+class HandedFiles {
 public:
-	// creators: handed_epolls'. One socketpair each, on hidden fds above `above`.
-	[[nodiscard]] static Result<EpollHandoffs> create(int above, const std::map<uint32_t, uint32_t> &creators);
+	// creators: handed_files'. One socketpair each, on hidden fds above `above`.
+	[[nodiscard]] static Result<HandedFiles> create(int above, const std::map<uint32_t, uint32_t> &creators);
 
 	// Table files_id makes epoll id and sends it.
 	bool creates(uint32_t id, uint32_t files_id) const;

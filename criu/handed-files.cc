@@ -1,7 +1,7 @@
 // Epolls held by several tasks that did not all get them from a parent: made by one fd table,
-// handed to the others over a socketpair (see eventpoll-handoff.h).
+// handed to the others over a socketpair (see handed-files.h).
 #define LOG_PREFIX "epoll: "
-#include "eventpoll-handoff.h"
+#include "handed-files.h"
 
 #include <fcntl.h>
 #include <linux/sched.h>
@@ -20,7 +20,7 @@
 
 namespace criu {
 
-Result<std::map<uint32_t, uint32_t>> handed_epolls(const std::vector<TaskFds> &tasks, const std::vector<pid_t> &pids)
+Result<std::map<uint32_t, uint32_t>> handed_files(const std::vector<TaskFds> &tasks, const std::vector<pid_t> &pids)
 {
 	std::map<uint32_t, size_t> tops;      // id -> holders whose parent does not hold it
 	std::map<uint32_t, uint32_t> creator; // id -> the first table that holds it
@@ -89,9 +89,9 @@ Result<UniqueFd> above_all(int fd, int above)
 
 } // namespace
 
-Result<EpollHandoffs> EpollHandoffs::create(int above, const std::map<uint32_t, uint32_t> &creators)
+Result<HandedFiles> HandedFiles::create(int above, const std::map<uint32_t, uint32_t> &creators)
 {
-	EpollHandoffs h;
+	HandedFiles h;
 	for (auto [id, files_id] : creators) {
 		int sk[2];
 		if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sk) < 0)
@@ -105,21 +105,21 @@ Result<EpollHandoffs> EpollHandoffs::create(int above, const std::map<uint32_t, 
 	return h;
 }
 
-bool EpollHandoffs::creates(uint32_t id, uint32_t files_id) const
+bool HandedFiles::creates(uint32_t id, uint32_t files_id) const
 {
 	auto it = pairs_.find(id);
 	return it != pairs_.end() && it->second.creator == files_id;
 }
 
-bool EpollHandoffs::receives(uint32_t id, uint32_t files_id) const
+bool HandedFiles::receives(uint32_t id, uint32_t files_id) const
 {
 	auto it = pairs_.find(id);
 	return it != pairs_.end() && it->second.creator != files_id;
 }
 
-int EpollHandoffs::placeholder(uint32_t id) const { return pairs_.at(id).recv.get(); }
+int HandedFiles::placeholder(uint32_t id) const { return pairs_.at(id).recv.get(); }
 
-Result<> EpollHandoffs::send(uint32_t id, int epfd) const
+Result<> HandedFiles::send(uint32_t id, int epfd) const
 {
 	char byte = 'e';
 	iovec iov{&byte, 1};
@@ -141,7 +141,7 @@ Result<> EpollHandoffs::send(uint32_t id, int epfd) const
 	return {};
 }
 
-Result<UniqueFd> EpollHandoffs::receive(uint32_t id) const
+Result<UniqueFd> HandedFiles::receive(uint32_t id) const
 {
 	char byte;
 	iovec iov{&byte, 1};
@@ -169,7 +169,7 @@ Result<UniqueFd> EpollHandoffs::receive(uint32_t id) const
 
 // A creator registers its own fds: one that holds an epoll another table makes (a placeholder
 // until the task's children exist) can't be a target.
-Result<> FileTable::hand_epolls(int above, const std::map<uint32_t, uint32_t> &creators,
+Result<> FileTable::hand_files(int above, const std::map<uint32_t, uint32_t> &creators,
 				const std::vector<const FdPlan *> &plans) const
 {
 	if (creators.empty())
@@ -189,7 +189,7 @@ Result<> FileTable::hand_epolls(int above, const std::map<uint32_t, uint32_t> &c
 					    id, files_id, e.tfd[i]->tfd, *target, other->second);
 		}
 	}
-	handoffs_ = std::make_unique<EpollHandoffs>(TRY(EpollHandoffs::create(above, creators)));
+	handoffs_ = std::make_unique<HandedFiles>(TRY(HandedFiles::create(above, creators)));
 	return {};
 }
 
