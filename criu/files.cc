@@ -639,17 +639,28 @@ Result<> FdPlan::install(const FileTable &files, bool shell_job, int tty_fd,
 		opened.emplace(id, fd.get());
 	for (const auto &[id, fd] : files.shared_) // opened once by the root (shared-files.h)
 		opened.try_emplace(id, fd.get());
-	std::vector<Fd> epolls, fresh; // installed last: their targets are the task's fds (eventpoll.h)
-	for (const Fd &e : entries_)
-		if (e.type == FD_TYPES__EVENTPOLL)
-			epolls.push_back(e);
-		else
-			TRY_CTX(install_one(files, e, opened, shell_job, tty_fd), "{}: fd {}", image_, e.fd);
 	const HandedFiles *handed = files.handoffs_.get();
+	auto keep_place = [&](const Fd &e) -> Result<> { // receive_handed puts the file there later
+		if (dup3(handed->placeholder(e.id), e.fd, (e.flags & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0)
+			return fail_errno("{}: fd {}: can't keep the place of file {:#x}", image_, e.fd, e.id);
+		return {};
+	};
+	std::vector<Fd> epolls, fresh; // installed last: their targets are the task's fds (eventpoll.h)
+	for (const Fd &e : entries_) {
+		if (e.type == FD_TYPES__EVENTPOLL) {
+			epolls.push_back(e);
+		} else if (handed && handed->receives(e.id, files_id_)) {
+			TRY(keep_place(e));
+		} else {
+			bool first = !opened.contains(e.id);
+			TRY_CTX(install_one(files, e, opened, shell_job, tty_fd), "{}: fd {}", image_, e.fd);
+			if (first && handed && handed->creates(e.id, files_id_)) // a pty end (handed-files.h)
+				TRY_CTX(handed->send(e.id, e.fd), "{}: fd {}", image_, e.fd);
+		}
+	}
 	for (const Fd &e : epolls) {
-		if (handed && handed->receives(e.id, files_id_)) { // receive_handed: its place kept till then
-			if (dup3(handed->placeholder(e.id), e.fd, (e.flags & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0)
-				return fail_errno("{}: fd {}: can't keep the place of eventpoll {:#x}", image_, e.fd, e.id);
+		if (handed && handed->receives(e.id, files_id_)) {
+			TRY(keep_place(e));
 			continue;
 		}
 		if (!opened.contains(e.id)) // not the parent's, nor at another fd already
@@ -672,11 +683,11 @@ std::optional<uint32_t> FdPlan::id_at(int fd) const
 	return std::nullopt;
 }
 
-std::set<uint32_t> FdPlan::epolls() const
+std::set<uint32_t> FdPlan::handable(const FileTable &files) const
 {
 	std::set<uint32_t> out;
 	for (const Fd &e : entries_)
-		if (e.type == FD_TYPES__EVENTPOLL)
+		if (e.type == FD_TYPES__EVENTPOLL || (e.type == FD_TYPES__TTY && files.pty(e.id)))
 			out.insert(e.id);
 	return out;
 }
@@ -685,14 +696,14 @@ Result<> FdPlan::receive_handed(const FileTable &files, const std::map<int, int>
 {
 	const HandedFiles *handed = files.handoffs_.get();
 	for (const Fd &e : entries_) {
-		if (e.type != FD_TYPES__EVENTPOLL || !handed || !handed->receives(e.id, files_id_))
+		if (!handed || !handed->receives(e.id, files_id_))
 			continue;
 		UniqueFd fd = TRY_CTX(handed->receive(e.id), "{}: fd {}", image_, e.fd);
 		auto m = moved.find(e.fd);
 		int to = m == moved.end() ? e.fd : m->second;
 		int flags = m != moved.end() || (e.flags & FD_CLOEXEC) ? O_CLOEXEC : 0;
 		if (dup3(fd.get(), to, flags) < 0)
-			return fail_errno("{}: fd {}: can't put eventpoll {:#x} there", image_, e.fd, e.id);
+			return fail_errno("{}: fd {}: can't put file {:#x} there", image_, e.fd, e.id);
 	}
 	return {};
 }

@@ -1,6 +1,6 @@
-// Epolls held by several tasks that did not all get them from a parent: made by one fd table,
-// handed to the others over a socketpair (see handed-files.h).
-#define LOG_PREFIX "epoll: "
+// Epolls and pty ends held by several tasks that did not all get them from a parent: made by one
+// fd table, handed to the others over a socketpair (see handed-files.h).
+#define LOG_PREFIX "files: "
 #include "handed-files.h"
 
 #include <fcntl.h>
@@ -26,9 +26,9 @@ Result<std::map<uint32_t, uint32_t>> handed_files(const std::vector<TaskFds> &ta
 	std::map<uint32_t, uint32_t> creator; // id -> the first table that holds it
 	for (size_t i = 0; i < tasks.size(); i++) {
 		const TaskFds &t = tasks[i];
-		for (uint32_t id : t.epolls) {
+		for (uint32_t id : t.ids) {
 			creator.try_emplace(id, t.files_id);
-			if (t.installs && !(t.parent && tasks[*t.parent].epolls.contains(id)))
+			if (t.installs && !(t.parent && tasks[*t.parent].ids.contains(id)))
 				tops[id]++;
 		}
 	}
@@ -40,16 +40,16 @@ Result<std::map<uint32_t, uint32_t>> handed_files(const std::vector<TaskFds> &ta
 		const TaskFds &t = tasks[i];
 		if (!t.stages_vm_kid || t.installs)
 			continue;
-		for (uint32_t id : t.epolls)
+		for (uint32_t id : t.ids)
 			if (auto it = out.find(id); it != out.end() && it->second != t.files_id)
 				return fail(ENOTSUP, "task {} has a CLONE_VM child with an fd table of its own and shares "
-					    "(CLONE_FILES) an fd table that receives epoll {:#x} from another task: not supported",
+					    "(CLONE_FILES) an fd table that receives file {:#x} (an epoll or pty end) from another task: not supported",
 					    i < pids.size() ? pids[i] : 0, id);
 	}
 	return out;
 }
 
-std::vector<TaskFds> task_fds(const std::vector<TaskPlan> &tasks)
+std::vector<TaskFds> task_fds(const std::vector<TaskPlan> &tasks, const FileTable &files)
 {
 	std::vector<TaskFds> out(tasks.size());
 	for (size_t i = 0; i < tasks.size(); i++) {
@@ -62,7 +62,7 @@ std::vector<TaskFds> task_fds(const std::vector<TaskPlan> &tasks)
 			if (tasks[j].images.pid == t.ppid)
 				f.parent = j;
 		f.installs = !(shared_at_fork(tasks, i) & CLONE_FILES);
-		f.epolls = tasks[i].fds.epolls();
+		f.ids = tasks[i].fds.handable(files);
 		f.stages_vm_kid = vm_child_with_own_fds(tasks, i) != nullptr;
 	}
 	return out;
@@ -95,10 +95,10 @@ Result<HandedFiles> HandedFiles::create(int above, const std::map<uint32_t, uint
 	for (auto [id, files_id] : creators) {
 		int sk[2];
 		if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sk) < 0)
-			return fail_errno("eventpoll {:#x}: can't make its socketpair", id);
+			return fail_errno("file {:#x}: can't make its socketpair", id);
 		UniqueFd send = TRY(above_all(sk[0], above));
 		UniqueFd recv = TRY(above_all(sk[1], above));
-		pr_info("eventpoll {:#x} is held by tasks that did not all inherit it: fd table {} makes it and "
+		pr_info("file {:#x} is held by tasks that did not all inherit it: fd table {} makes it and "
 			"hands it over fds {} -> {}", id, files_id, send.get(), recv.get());
 		h.pairs_.emplace(id, Pair{files_id, std::move(send), std::move(recv)});
 	}
@@ -136,8 +136,8 @@ Result<> HandedFiles::send(uint32_t id, int epfd) const
 	std::memcpy(CMSG_DATA(c), &epfd, sizeof(int));
 	// One datagram on an empty queue: never blocks. Each receiver peeks it.
 	if (sendmsg(pairs_.at(id).send.get(), &msg, MSG_DONTWAIT) != 1)
-		return fail_errno("eventpoll {:#x}: can't hand fd {} to the other tasks holding it", id, epfd);
-	pr_info("eventpoll {:#x}: made here, handed to the other tasks holding it", id);
+		return fail_errno("file {:#x}: can't hand fd {} to the other tasks holding it", id, epfd);
+	pr_info("file {:#x}: made here, handed to the other tasks holding it", id);
 	return {};
 }
 
@@ -156,14 +156,14 @@ Result<UniqueFd> HandedFiles::receive(uint32_t id) const
 		n = recvmsg(pairs_.at(id).recv.get(), &msg, MSG_PEEK | MSG_CMSG_CLOEXEC);
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
-		return fail_errno("eventpoll {:#x}: can't receive it from the task that makes it", id);
+		return fail_errno("file {:#x}: can't receive it from the task that makes it", id);
 	cmsghdr *c = CMSG_FIRSTHDR(&msg);
 	if (n != 1 || (msg.msg_flags & MSG_CTRUNC) || !c || c->cmsg_type != SCM_RIGHTS ||
 	    c->cmsg_len != CMSG_LEN(sizeof(int)))
-		return fail(EINVAL, "eventpoll {:#x}: the task that makes it sent no fd", id);
+		return fail(EINVAL, "file {:#x}: the task that makes it sent no fd", id);
 	int fd;
 	std::memcpy(&fd, CMSG_DATA(c), sizeof(int));
-	pr_info("eventpoll {:#x}: received from the task that made it", id);
+	pr_info("file {:#x}: received from the task that made it", id);
 	return UniqueFd(fd);
 }
 
@@ -177,8 +177,10 @@ Result<> FileTable::hand_files(int above, const std::map<uint32_t, uint32_t> &cr
 	for (auto [id, files_id] : creators) {
 		auto plan = std::find_if(plans.begin(), plans.end(), [&](const FdPlan *p) { return p->files_id() == files_id; });
 		auto it = entries_.find(id);
-		if (plan == plans.end() || it == entries_.end() || pb_cast<FileEntry>(it->second)->type != FD_TYPES__EVENTPOLL)
-			return fail(ENOENT, "eventpoll {:#x}: not in files.img or fdinfo-{}.img", id, files_id);
+		if (plan == plans.end() || it == entries_.end())
+			return fail(ENOENT, "file {:#x}: not in files.img or fdinfo-{}.img", id, files_id);
+		if (pb_cast<FileEntry>(it->second)->type != FD_TYPES__EVENTPOLL)
+			continue; // a pty end: no targets
 		const EventpollFileEntry &e = *pb_cast<FileEntry>(it->second)->epfd;
 		for (size_t i = 0; i < e.n_tfd; i++) {
 			std::optional<uint32_t> target = (*plan)->id_at(int(e.tfd[i]->tfd));

@@ -94,16 +94,15 @@ Result<> FilesDumper::check_inherited(const std::map<pid_t, pid_t> &parents) con
 			if (up == parents.end() || !holds(set, up->second))
 				tops.push_back(pid);
 		}
-		if (tops.size() > 1 && held.first == FD_TYPES__EVENTPOLL) {
-			// Made by the task that dumped it, handed to the others (handed-files.h).
-			for (const DumpedFd &d : dumped_)
-				if (d.id == id)
-					handed[id] = {d.pid, d.fd};
-		} else if (tops.size() > 1) {
-			return fail(EOPNOTSUPP, "tasks {} and {} hold the same terminal (file {:#x}), but neither got it "
-				    "from a parent that holds it too: not supported (restore shares those only from parent "
-				    "to child)", tops[0], tops[1], id);
-		}
+		if (tops.size() < 2)
+			continue;
+		// Made by the task that dumped it, handed to the others at restore (handed-files.h); a
+		// terminal from outside the tree is criu's own for every task anyway.
+		for (const DumpedFd &d : dumped_)
+			if (d.id == id)
+				handed[id] = {d.pid, d.fd};
+		pr_info("tasks {} and {} hold {} {:#x}, neither from a parent that holds it too: handed over at restore",
+			tops[0], tops[1], held.first == FD_TYPES__TTY ? "terminal" : "epoll", id);
 	}
 	return check_handed_targets(handed);
 }

@@ -43,13 +43,14 @@
 namespace criu {
 
 struct TaskPlan;
+class FileTable;
 
 // One task, as handed_files sees it (in pstree order: parents first).
 struct TaskFds {
 	uint32_t files_id = 0;        // its fd table
 	std::optional<size_t> parent; // index of its parent in the list
 	bool installs = false;        // its table is its own (not CLONE_FILES at fork, not a zombie)
-	std::set<uint32_t> epolls;    // the epoll ids of its table
+	std::set<uint32_t> ids;       // the ids of its epolls and pty ends (FdPlan::handable)
 	bool stages_vm_kid = false;   // it installs the own table of a CLONE_VM child of its (stage_fds)
 };
 
@@ -58,7 +59,7 @@ struct TaskFds {
 [[nodiscard]] Result<std::map<uint32_t, uint32_t>> handed_files(const std::vector<TaskFds> &tasks,
 								 const std::vector<pid_t> &pids);
 // TaskFds of every task of the tree; and their pids.
-std::vector<TaskFds> task_fds(const std::vector<TaskPlan> &tasks);
+std::vector<TaskFds> task_fds(const std::vector<TaskPlan> &tasks, const FileTable &files);
 std::vector<pid_t> task_pids(const std::vector<TaskPlan> &tasks);
 
 // The socketpairs of the handed epolls, made by the root before it forks.

@@ -463,27 +463,6 @@ def test_dump_clone_vm_refused(env):
             raise Failure("a refused dump left inventory.img")
 
 
-TERMINAL_SIBLINGS = """
-import os, sys, time
-master, slave = os.openpty()
-kids = []
-for _ in range(2):
-    pid = os.fork()
-    if pid == 0:
-        os.close(master)
-        while True:
-            time.sleep(1)
-    kids.append(str(pid))
-os.close(slave)
-open(sys.argv[1], 'w').write(' '.join(kids))
-i = 0
-while True:
-    i += 1
-    print('step', i, flush=True)
-    time.sleep(0.05)
-"""
-
-
 EPOLL_NESTED = """
 import os, select, sys, time
 def sleeper():
@@ -542,28 +521,6 @@ def test_dump_epoll_nested_handed_refused(env):
     check_continues(out, len(open(out).read().splitlines()), r"step (\d+)$")
 
 
-def test_dump_terminal_siblings_refused(env):
-    """Two children holding a pty end their parent closed: restore shares a terminal only from
-    parent to child (an epoll held that way is handed over: zdtm epoll-siblings), so the dump is
-    refused, naming both; all run on, and no inventory.img is written."""
-    out = os.path.join(env.tmp, "tty.out")
-    pid = env.start(out, "python3", "-c", TERMINAL_SIBLINGS, out + ".kid")
-    wait_lines(out, 2)
-    kids = [int(k) for k in open(out + ".kid").read().split()]
-    env.pids.update(kids)
-    d = os.path.join(env.tmp, "tty")
-    os.makedirs(d)
-    r = env.criu_run("dump", "-t", str(pid), "-D", d, "-v4", "-o", "dump.log", check=False)
-    log = open(os.path.join(d, "dump.log")).read()
-    err = [l for l in log.splitlines() if "Error" in l and "the same terminal" in l and all(str(k) in l for k in kids)]
-    if r.returncode == 0 or not err:
-        raise Failure(f"dump of siblings sharing a terminal: exit {r.returncode}, want a refusal naming "
-                      f"{kids}:\n" + "".join(log.splitlines(True)[-5:]))
-    check_continues(out, len(open(out).read().splitlines()), r"step (\d+)$")
-    if os.path.exists(os.path.join(d, "inventory.img")):
-        raise Failure("a refused dump left inventory.img")
-
-
 def test_clone_vm_python(env):
     """python3 with a CLONE_VM child (sharing its fd table and fs, then with its own, in two runs):
     dump --leave-running leaves all running, then an encrypted dump and restore brings them back
@@ -618,8 +575,7 @@ TESTS = [test_python, test_python_encrypted, test_bash, test_bash_with_children,
          test_mt, test_mt_encrypted, test_leave_running_twice,
          test_restore_pid_taken, test_restore_missing_image, test_restore_corrupt_core, test_dump_killed,
          test_not_root, test_restore_attached, test_dump_clone_vm_refused,
-         test_clone_vm_python, test_dump_terminal_siblings_refused,
-         test_dump_epoll_nested_handed_refused]
+         test_clone_vm_python, test_dump_epoll_nested_handed_refused]
 
 
 def main():

@@ -27,7 +27,7 @@ TEST_CASE("opened_once: the kinds shared across tasks", "[shared-files]")
 		CHECK_FALSE(opened_once(uint32_t(t)));
 }
 
-// handed_files (handed-files.h): which epolls one fd table makes and hands to the others.
+// handed_files (handed-files.h): which epolls and pty ends one fd table makes and hands to the others.
 namespace {
 
 TaskFds task(uint32_t files_id, std::optional<size_t> parent, std::set<uint32_t> epolls, bool installs = true)
@@ -36,7 +36,7 @@ TaskFds task(uint32_t files_id, std::optional<size_t> parent, std::set<uint32_t>
 	t.files_id = files_id;
 	t.parent = parent;
 	t.installs = installs;
-	t.epolls = std::move(epolls);
+	t.ids = std::move(epolls);
 	return t;
 }
 
