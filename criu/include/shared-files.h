@@ -18,9 +18,8 @@
 // Sockets are one object already (each fd is a dup of the socket made in the root). Not opened
 // by the root: epoll (its targets are the task's own fds) and terminals (a pty end opened by
 // the root could become its controlling terminal); a child takes those from its parent when
-// both hold them (FdPlan's inherited map). An epoll that two tasks hold without a parent that
-// holds it too is made by one fd table and handed to the others (handed-files.h); such a
-// terminal is refused at dump (FilesDumper::check_inherited).
+// both hold them (FdPlan's inherited map). An epoll or pty end that two tasks hold without a
+// parent that holds it too is made by one fd table and handed to the others (handed-files.h).
 // A file the root can't open before the tasks exist (a /proc file of a task forked later) is
 // opened by each task, as before, with a warning.
 // Internal to files.cc / shared-files.cc.
