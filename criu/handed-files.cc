@@ -137,7 +137,7 @@ Result<> HandedFiles::send(uint32_t id, int epfd) const
 	// One datagram on an empty queue: never blocks. Each receiver peeks it.
 	if (sendmsg(pairs_.at(id).send.get(), &msg, MSG_DONTWAIT) != 1)
 		return fail_errno("file {:#x}: can't hand fd {} to the other tasks holding it", id, epfd);
-	pr_info("file {:#x}: made here, handed to the other tasks holding it", id);
+	pr_info("file {:#x}: made by {}, handed to the other tasks holding it", id, getpid());
 	return {};
 }
 
@@ -163,7 +163,7 @@ Result<UniqueFd> HandedFiles::receive(uint32_t id) const
 		return fail(EINVAL, "file {:#x}: the task that makes it sent no fd", id);
 	int fd;
 	std::memcpy(&fd, CMSG_DATA(c), sizeof(int));
-	pr_info("file {:#x}: received from the task that made it", id);
+	pr_info("file {:#x}: received by {} from the task that made it", id, getpid());
 	return UniqueFd(fd);
 }
 
