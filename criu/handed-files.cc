@@ -20,7 +20,8 @@
 
 namespace criu {
 
-Result<std::map<uint32_t, uint32_t>> handed_files(const std::vector<TaskFds> &tasks, const std::vector<pid_t> &pids)
+Result<std::map<uint32_t, uint32_t>> handed_files(const std::vector<TaskFds> &tasks,
+						  const std::vector<pid_t> &pids)
 {
 	std::map<uint32_t, size_t> tops;      // id -> holders whose parent does not hold it
 	std::map<uint32_t, uint32_t> creator; // id -> the first table that holds it
@@ -43,7 +44,8 @@ Result<std::map<uint32_t, uint32_t>> handed_files(const std::vector<TaskFds> &ta
 		for (uint32_t id : t.ids)
 			if (auto it = out.find(id); it != out.end() && it->second != t.files_id)
 				return fail(ENOTSUP, "task {} has a CLONE_VM child with an fd table of its own and shares "
-					    "(CLONE_FILES) an fd table that receives file {:#x} (an epoll or pty end) from another task: not supported",
+					    "(CLONE_FILES) an fd table that receives file {:#x} (an epoll or pty end) "
+					    "from another task: not supported",
 					    i < pids.size() ? pids[i] : 0, id);
 	}
 	return out;
@@ -175,7 +177,8 @@ Result<> FileTable::hand_files(int above, const std::map<uint32_t, uint32_t> &cr
 	if (creators.empty())
 		return {};
 	for (auto [id, files_id] : creators) {
-		auto plan = std::find_if(plans.begin(), plans.end(), [&](const FdPlan *p) { return p->files_id() == files_id; });
+		auto plan = std::find_if(plans.begin(), plans.end(),
+					 [&](const FdPlan *p) { return p->files_id() == files_id; });
 		auto it = entries_.find(id);
 		if (plan == plans.end() || it == entries_.end())
 			return fail(ENOENT, "file {:#x}: not in files.img or fdinfo-{}.img", id, files_id);

@@ -708,8 +708,8 @@ void become_task(const RestoreContext &ctx, size_t index, OwnFds own, const Task
 			if (!(shared_at_fork(ctx.tasks, i) & CLONE_FILES))
 				fd_plans.push_back(&ctx.tasks[i].fds);
 		must(ctx.files.open_shared(ctx.max_fd, fd_plans));
-		must(ctx.files.hand_files(ctx.max_fd, must(handed_files(task_fds(ctx.tasks, ctx.files), task_pids(ctx.tasks))),
-					   fd_plans));
+		auto creators = must(handed_files(task_fds(ctx.tasks, ctx.files), task_pids(ctx.tasks)));
+		must(ctx.files.hand_files(ctx.max_fd, creators, fd_plans));
 	}
 	// A task sharing its parent's (or a sibling's) fd table or fs (forked with CLONE_FILES,
 	// CLONE_FS) has them already: it must not open, replace or close any fd of the table.

@@ -183,9 +183,9 @@ public:
 	// so that FdPlan::install in every task dups the one open file. Every ghost file is made
 	// there too (one inode for the tree).
 	[[nodiscard]] Result<> open_shared(int above, const std::vector<const FdPlan *> &plans) const;
-	// Makes the socketpairs of the epolls and pty ends handed from one fd table to the others (creators:
-	// handed_files', see handed-files.h) on hidden fds above `above`; in the root task
-	// before it forks. plans: one per fd table, to check each creator's targets.
+	// Makes the socketpairs of the epolls and pty ends handed from one fd table to the others
+	// (creators: handed_files', see handed-files.h) on hidden fds above `above`; in the root
+	// task before it forks. plans: one per fd table, to check each creator's targets.
 	[[nodiscard]] Result<> hand_files(int above, const std::map<uint32_t, uint32_t> &creators,
 					   const std::vector<const FdPlan *> &plans) const;
 
@@ -236,9 +236,9 @@ public:
 	uint32_t files_id() const { return files_id_; }
 	// The file id at fd, if the table has it.
 	std::optional<uint32_t> id_at(int fd) const;
-	// Once the task's children are forked: takes the epolls and pty ends other tables make and hand over
-	// (handed-files.h) to their fds, in place of what install left there; moved: fds that
-	// are elsewhere for now (fd -> where it is).
+	// Once the task's children are forked: takes the epolls and pty ends other tables make and
+	// hand over (handed-files.h) to their fds, in place of what install left there; moved: fds
+	// that are elsewhere for now (fd -> where it is).
 	[[nodiscard]] Result<> receive_handed(const FileTable &files, const std::map<int, int> &moved = {}) const;
 
 private:
