@@ -22,6 +22,7 @@
 #include "common/xio.h"
 #include "eventfd.h"
 #include "eventpoll.h"
+#include "handed-files.h"
 #include "fdinfo.pb-c.h"
 #include "fifo.h"
 #include "file-locks.h"
@@ -546,6 +547,7 @@ Result<FdPlan> FdPlan::load(ImageDir &dir, uint32_t files_id)
 	FdPlan plan;
 	auto r = TRY(dir.open_image(img::Kind::Fdinfo, files_id));
 	plan.image_ = r.name();
+	plan.files_id_ = files_id;
 	while (auto m = TRY(r.read())) {
 		const auto *e = pb_cast<FdinfoEntry>(*m);
 		if (e->fd > INT32_MAX)
@@ -637,19 +639,72 @@ Result<> FdPlan::install(const FileTable &files, bool shell_job, int tty_fd,
 		opened.emplace(id, fd.get());
 	for (const auto &[id, fd] : files.shared_) // opened once by the root (shared-files.h)
 		opened.try_emplace(id, fd.get());
+	const HandedFiles *handed = files.handoffs_.get();
+	auto keep_place = [&](const Fd &e) -> Result<> { // receive_handed puts the file there later
+		if (dup3(handed->placeholder(e.id), e.fd, (e.flags & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0)
+			return fail_errno("{}: fd {}: can't keep the place of file {:#x}", image_, e.fd, e.id);
+		return {};
+	};
 	std::vector<Fd> epolls, fresh; // installed last: their targets are the task's fds (eventpoll.h)
-	for (const Fd &e : entries_)
-		if (e.type == FD_TYPES__EVENTPOLL)
+	for (const Fd &e : entries_) {
+		if (e.type == FD_TYPES__EVENTPOLL) {
 			epolls.push_back(e);
-		else
+		} else if (handed && handed->receives(e.id, files_id_)) {
+			TRY(keep_place(e));
+		} else {
+			bool first = !opened.contains(e.id);
 			TRY_CTX(install_one(files, e, opened, shell_job, tty_fd), "{}: fd {}", image_, e.fd);
+			if (first && handed && handed->creates(e.id, files_id_)) // a pty end (handed-files.h)
+				TRY_CTX(handed->send(e.id, e.fd), "{}: fd {}", image_, e.fd);
+		}
+	}
 	for (const Fd &e : epolls) {
+		if (handed && handed->receives(e.id, files_id_)) {
+			TRY(keep_place(e));
+			continue;
+		}
 		if (!opened.contains(e.id)) // not the parent's, nor at another fd already
 			fresh.push_back(e);
 		TRY_CTX(install_one(files, e, opened, shell_job, tty_fd), "{}: fd {}", image_, e.fd);
 	}
-	for (const Fd &e : fresh)
+	for (const Fd &e : fresh) {
 		TRY_CTX(files.add_epoll_targets(e.id, e.fd), "{}: fd {}", image_, e.fd);
+		if (handed && handed->creates(e.id, files_id_))
+			TRY_CTX(handed->send(e.id, e.fd), "{}: fd {}", image_, e.fd);
+	}
+	return {};
+}
+
+std::optional<uint32_t> FdPlan::id_at(int fd) const
+{
+	for (const Fd &e : entries_)
+		if (e.fd == fd)
+			return e.id;
+	return std::nullopt;
+}
+
+std::set<uint32_t> FdPlan::handable(const FileTable &files) const
+{
+	std::set<uint32_t> out;
+	for (const Fd &e : entries_)
+		if (e.type == FD_TYPES__EVENTPOLL || (e.type == FD_TYPES__TTY && files.pty(e.id)))
+			out.insert(e.id);
+	return out;
+}
+
+Result<> FdPlan::receive_handed(const FileTable &files, const std::map<int, int> &moved) const
+{
+	const HandedFiles *handed = files.handoffs_.get();
+	for (const Fd &e : entries_) {
+		if (!handed || !handed->receives(e.id, files_id_))
+			continue;
+		UniqueFd fd = TRY_CTX(handed->receive(e.id), "{}: fd {}", image_, e.fd);
+		auto m = moved.find(e.fd);
+		int to = m == moved.end() ? e.fd : m->second;
+		int flags = m != moved.end() || (e.flags & FD_CLOEXEC) ? O_CLOEXEC : 0;
+		if (dup3(fd.get(), to, flags) < 0)
+			return fail_errno("{}: fd {}: can't put file {:#x} there", image_, e.fd, e.id);
+	}
 	return {};
 }
 

@@ -23,6 +23,7 @@
 #include "common/log.h"
 #include "clone-vm.h"
 #include "common/xio.h"
+#include "handed-files.h"
 #include "files.h"
 #include "options.h"
 #include "restore-mem.h"
@@ -509,6 +510,13 @@ Result<std::vector<rst_fd_move>> stage_fds(const RestoreContext &ctx, const Task
 	}
 	TRY_CTX(kid.fds.install(ctx.files, ctx.opts.shell_job, own.tty, inherited), "fds of {}", kid.images.pid);
 	TRY(ctx.files.fds_installed(kid.images.pid));
+	TRY_CTX(kid.fds.receive_handed(ctx.files), "fds of {}", kid.images.pid); // after its own sends
+	if (!(shared_at_fork(ctx.tasks, size_t(&plan - ctx.tasks.data())) & CLONE_FILES)) {
+		std::map<int, int> moved;
+		for (const rst_fd_move &m : moves)
+			moved[m.to] = m.from;
+		TRY_CTX(plan.fds.receive_handed(ctx.files, moved), "fds of {}", plan.images.pid);
+	}
 	pr_info("task {}: fds of {} in place for its restorer to copy", plan.images.pid, kid.images.pid);
 	return moves;
 }
@@ -700,6 +708,8 @@ void become_task(const RestoreContext &ctx, size_t index, OwnFds own, const Task
 			if (!(shared_at_fork(ctx.tasks, i) & CLONE_FILES))
 				fd_plans.push_back(&ctx.tasks[i].fds);
 		must(ctx.files.open_shared(ctx.max_fd, fd_plans));
+		auto creators = must(handed_files(task_fds(ctx.tasks, ctx.files), task_pids(ctx.tasks)));
+		must(ctx.files.hand_files(ctx.max_fd, creators, fd_plans));
 	}
 	// A task sharing its parent's (or a sibling's) fd table or fs (forked with CLONE_FILES,
 	// CLONE_FS) has them already: it must not open, replace or close any fd of the table.
@@ -717,6 +727,8 @@ void become_task(const RestoreContext &ctx, size_t index, OwnFds own, const Task
 
 	std::vector<const TaskPlan *> vm_kids = vm_children(ctx.tasks, index);
 	const TaskPlan *own_fds = vm_child_with_own_fds(ctx.tasks, index);
+	if (!(shared & CLONE_FILES) && !own_fds) // once its children exist (handed-files.h); else in stage_fds
+		must(plan.fds.receive_handed(ctx.files));
 	std::vector<rst_fd_move> fd_moves;
 	if (own_fds)
 		fd_moves = must(stage_fds(ctx, plan, *own_fds, own));

@@ -7,10 +7,13 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <map>
+#include <sstream>
 
 #include "anon-inode.h"
 #include "common/log.h"
+#include "common/xio.h"
 #include "fdinfo.pb-c.h"
 #include "files.h"
 #include "files-reg.h"
@@ -45,8 +48,38 @@ bool opened_once(uint32_t type)
 	}
 }
 
+namespace {
+
+// A handed epoll's creator registers its own fds at restore (handed-files.h): a target that
+// is another handed epoll, which another task makes, it would only receive later. handed: id ->
+// (pid, fd) of the task that dumped it (restore's creator).
+Result<> check_handed_targets(const std::map<uint32_t, std::pair<pid_t, int>> &handed)
+{
+	for (const auto &[id, at] : handed) {
+		auto [pid, fd] = at;
+		std::string info = TRY(xio::read_file(fmt::format("/proc/{}/fdinfo/{}", pid, fd)));
+		std::istringstream in(info);
+		for (std::string line; std::getline(in, line);) {
+			int tfd;
+			if (sscanf(line.c_str(), "tfd: %d", &tfd) != 1)
+				continue;
+			for (const auto &[other, by] : handed)
+				if (other != id && by.first != pid &&
+				    syscall(SYS_kcmp, pid, by.first, KCMP_FILE, tfd, by.second) == 0)
+					return fail(EOPNOTSUPP, "pid {} fd {}: epoll {:#x}, held by tasks that did not all get it "
+						    "from a parent, has target fd {}, epoll {:#x}, held that way too: restore "
+						    "would make {:#x} in task {} before {:#x} comes from task {}: not supported",
+						    pid, fd, id, tfd, other, id, pid, other, by.first);
+		}
+	}
+	return {};
+}
+
+} // namespace
+
 Result<> FilesDumper::check_inherited(const std::map<pid_t, pid_t> &parents) const
 {
+	std::map<uint32_t, std::pair<pid_t, int>> handed;
 	auto holds = [&](const std::set<pid_t> &set, pid_t pid) {
 		for (pid_t h : set) // a task sharing a holder's fd table (CLONE_FILES) holds it too
 			if (h == pid || syscall(SYS_kcmp, h, pid, KCMP_FILES, 0, 0) == 0)
@@ -61,12 +94,17 @@ Result<> FilesDumper::check_inherited(const std::map<pid_t, pid_t> &parents) con
 			if (up == parents.end() || !holds(set, up->second))
 				tops.push_back(pid);
 		}
-		if (tops.size() > 1)
-			return fail(EOPNOTSUPP, "tasks {} and {} hold the same {} (file {:#x}), but neither got it from a "
-				    "parent that holds it too: not supported (restore shares those only from parent to child)",
-				    tops[0], tops[1], held.first == FD_TYPES__TTY ? "terminal" : "epoll", id);
+		if (tops.size() < 2)
+			continue;
+		// Made by the task that dumped it, handed to the others at restore (handed-files.h); a
+		// terminal from outside the tree is criu's own for every task anyway.
+		for (const DumpedFd &d : dumped_)
+			if (d.id == id)
+				handed[id] = {d.pid, d.fd};
+		pr_info("tasks {} and {} hold {} {:#x}, neither from a parent that holds it too: handed over at restore",
+			tops[0], tops[1], held.first == FD_TYPES__TTY ? "terminal" : "epoll", id);
 	}
-	return {};
+	return check_handed_targets(handed);
 }
 
 std::set<uint32_t> ids_in_several(const std::vector<std::set<uint32_t>> &tables)

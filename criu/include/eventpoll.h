@@ -10,6 +10,9 @@
 // puts epolls last), EPOLL_CTL_ADD of each target fd with its events and data. Readiness is
 // the targets' own state: level-triggered events come back as they were; an edge-triggered
 // event already taken before the dump may be reported once more.
+// An epoll several tasks hold is the one open file again: a child takes its parent's (FdPlan's
+// inherited map); tasks that did not all get it from a parent holding it (siblings, cousins)
+// get it from the first fd table holding it, which makes it (handed-files.h).
 #pragma once
 
 #include <cstdint>

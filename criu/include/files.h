@@ -64,6 +64,7 @@ class FileLockTable;
 class TtyDumper;
 class TtyTable;
 class FdPlan;
+class HandedFiles;
 
 class FilesDumper {
 public:
@@ -81,9 +82,10 @@ public:
 	[[nodiscard]] Result<> dump_fds(pid_t pid, uint32_t files_id, const Options &opts);
 	// pid shares the fd table of a task already dumped (CLONE_FILES): no fdinfo image of its own.
 	void saw_task(pid_t pid);
-	// Every task's fds are dumped: an epoll or terminal held by several tasks must reach each of
-	// them from a parent that holds it too (restore shares those only from parent to child; see
-	// shared-files.h), else the dump is refused. parents: pstree's.
+	// Every task's fds are dumped: an epoll or terminal held by several tasks that did not all
+	// get it from a parent holding it too is handed over at restore (handed-files.h); refused:
+	// such an epoll whose first holder watches another such file it would only get later.
+	// parents: pstree's.
 	[[nodiscard]] Result<> check_inherited(const std::map<pid_t, pid_t> &parents) const;
 	// Dumps the files in flight on the unix sockets (with opts, as dump_fds), then closes
 	// files.img and the ghost/remap images. Images not closed are incomplete.
@@ -181,6 +183,11 @@ public:
 	// so that FdPlan::install in every task dups the one open file. Every ghost file is made
 	// there too (one inode for the tree).
 	[[nodiscard]] Result<> open_shared(int above, const std::vector<const FdPlan *> &plans) const;
+	// Makes the socketpairs of the epolls and pty ends handed from one fd table to the others
+	// (creators: handed_files', see handed-files.h) on hidden fds above `above`; in the root
+	// task before it forks. plans: one per fd table, to check each creator's targets.
+	[[nodiscard]] Result<> hand_files(int above, const std::map<uint32_t, uint32_t> &creators,
+					   const std::vector<const FdPlan *> &plans) const;
 
 	FileTable(FileTable &&) noexcept;
 	FileTable &operator=(FileTable &&) noexcept;
@@ -203,6 +210,7 @@ private:
 	std::unique_ptr<FileLockTable> locks_;
 	std::unique_ptr<TtyTable> ttys_;
 	mutable std::map<uint32_t, UniqueFd> shared_; // open_shared's hidden fds, by file id
+	mutable std::unique_ptr<HandedFiles> handoffs_; // hand_files'
 };
 
 // One task's fd table, for restore.
@@ -223,6 +231,15 @@ public:
 	// The file (id) each fd holds; a child forked after install() inherits them, so inherited
 	// (id -> an fd of the child above max_fd()) lets it share the parent's open files.
 	std::map<uint32_t, int> files_by_id() const;
+	// The ids of the table's epolls and pty ends (those handed-files.h may hand over); its files_id.
+	std::set<uint32_t> handable(const FileTable &files) const;
+	uint32_t files_id() const { return files_id_; }
+	// The file id at fd, if the table has it.
+	std::optional<uint32_t> id_at(int fd) const;
+	// Once the task's children are forked: takes the epolls and pty ends other tables make and
+	// hand over (handed-files.h) to their fds, in place of what install left there; moved: fds
+	// that are elsewhere for now (fd -> where it is).
+	[[nodiscard]] Result<> receive_handed(const FileTable &files, const std::map<int, int> &moved = {}) const;
 
 private:
 	struct Fd {
@@ -233,6 +250,7 @@ private:
 					   bool shell_job, int tty_fd) const;
 
 	std::string image_; // fdinfo-N.img, for messages
+	uint32_t files_id_ = 0;
 	std::vector<Fd> entries_;
 	std::vector<int> fds_;
 };

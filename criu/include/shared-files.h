@@ -15,12 +15,11 @@
 //
 // Kinds opened once this way: regular files (directories, devices, ghost files of deleted
 // files too), memfds, pipe and FIFO ends, eventfd, signalfd, timerfd, inotify, fanotify.
-// Sockets are one object already (each fd is a dup of the socket made in the root). Not shared
-// across tasks (each task makes its own, as before): epoll (its targets are the task's own
-// fds) and terminals (a pty end opened by the root could become its controlling terminal); a
-// child still takes those from its parent when both hold them (FdPlan's inherited map), and the
-// dump refuses one that two tasks hold without a parent that holds it too
-// (FilesDumper::check_inherited).
+// Sockets are one object already (each fd is a dup of the socket made in the root). Not opened
+// by the root: epoll (its targets are the task's own fds) and terminals (a pty end opened by
+// the root could become its controlling terminal); a child takes those from its parent when
+// both hold them (FdPlan's inherited map). An epoll or pty end that two tasks hold without a
+// parent that holds it too is made by one fd table and handed to the others (handed-files.h).
 // A file the root can't open before the tasks exist (a /proc file of a task forked later) is
 // opened by each task, as before, with a warning.
 // Internal to files.cc / shared-files.cc.

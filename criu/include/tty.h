@@ -22,7 +22,8 @@
 // unlocks it, opens the slave (/dev/pts/N, O_NOCTTY), sets termios, window size, packet mode,
 // exclusive, queues the data again, then the lock; both ends stay on hidden fds. A master's
 // open file is that master (dup: a pty master has only one open file); a slave's is a new open
-// of /dev/pts/N.
+// of /dev/pts/N, which a child takes from its parent, and which tasks that did not all get it
+// from a parent holding it get from the first fd table holding it (handed-files.h).
 //
 // Terminals from outside the tree (a slave without its master, /dev/tty, a console or VT) need
 // --shell-job, as in CRIU: no tty-info entry is written for them and the restored task gets

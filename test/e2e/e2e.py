@@ -463,18 +463,27 @@ def test_dump_clone_vm_refused(env):
             raise Failure("a refused dump left inventory.img")
 
 
-EPOLL_SIBLINGS = """
+EPOLL_NESTED = """
 import os, select, sys, time
-ep = select.epoll()
-kids = []
-for _ in range(2):
-    pid = os.fork()
-    if pid == 0:
-        while True:
-            time.sleep(1)
-    kids.append(str(pid))
-ep.close()
-open(sys.argv[1], 'w').write(' '.join(kids))
+def sleeper():
+    while True:
+        time.sleep(1)
+e2 = select.epoll()
+if os.fork() == 0:
+    sleeper()
+if os.fork() == 0:
+    e1 = select.epoll()
+    e1.register(e2.fileno(), select.EPOLLIN)
+    kids = []
+    for _ in range(2):
+        pid = os.fork()
+        if pid == 0:
+            sleeper()
+        kids.append(str(pid))
+    e1.close()
+    open(sys.argv[1], 'w').write(' '.join(kids))
+    sleeper()
+e2.close()
 i = 0
 while True:
     i += 1
@@ -483,25 +492,33 @@ while True:
 """
 
 
-def test_dump_epoll_siblings_refused(env):
-    """Two children holding an epoll their parent closed: restore could only give each its own,
-    so the dump is refused, naming both; all run on, and no inventory.img is written."""
-    out = os.path.join(env.tmp, "epoll.out")
-    pid = env.start(out, "python3", "-c", EPOLL_SIBLINGS, out + ".kid")
-    wait_lines(out, 2)
-    kids = [int(k) for k in open(out + ".kid").read().split()]
-    env.pids.update(kids)
-    d = os.path.join(env.tmp, "epoll")
+def refused_dump(env, pid, name, kids, what):
+    """Dumps pid, which must be refused with an error naming kids and saying what."""
+    d = os.path.join(env.tmp, name)
     os.makedirs(d)
     r = env.criu_run("dump", "-t", str(pid), "-D", d, "-v4", "-o", "dump.log", check=False)
     log = open(os.path.join(d, "dump.log")).read()
-    err = [l for l in log.splitlines() if "Error" in l and "the same epoll" in l and all(str(k) in l for k in kids)]
+    err = [l for l in log.splitlines() if "Error" in l and what in l and all(str(k) in l for k in kids)]
     if r.returncode == 0 or not err:
-        raise Failure(f"dump of siblings sharing an epoll: exit {r.returncode}, want a refusal naming "
-                      f"{kids}:\n" + "".join(log.splitlines(True)[-5:]))
-    check_continues(out, len(open(out).read().splitlines()), r"step (\d+)$")
+        raise Failure(f"dump of {name}: exit {r.returncode}, want a refusal naming {kids}:\n" +
+                      "".join(log.splitlines(True)[-5:]))
     if os.path.exists(os.path.join(d, "inventory.img")):
         raise Failure("a refused dump left inventory.img")
+
+
+def test_dump_epoll_nested_handed_refused(env):
+    """B makes an epoll E1 watching E2, an epoll it and its sibling A got from their parent, which
+    closed it; B's two children hold E1, B closed it. E2 is made by A at restore and handed to the
+    others, E1 by B's first child, which would have E2 only later: refused, naming the child and A."""
+    out = os.path.join(env.tmp, "nested.out")
+    pid = env.start(out, "python3", "-c", EPOLL_NESTED, out + ".kid")
+    wait_lines(out, 2)
+    kids = [int(k) for k in open(out + ".kid").read().split()]
+    env.pids.update(kids)
+    env.pids.update(int(k) for k in open(f"/proc/{pid}/task/{pid}/children").read().split())
+    a = min(int(k) for k in open(f"/proc/{pid}/task/{pid}/children").read().split())
+    refused_dump(env, pid, "nested", [kids[0], a], "held that way too")
+    check_continues(out, len(open(out).read().splitlines()), r"step (\d+)$")
 
 
 def test_clone_vm_python(env):
@@ -558,7 +575,7 @@ TESTS = [test_python, test_python_encrypted, test_bash, test_bash_with_children,
          test_mt, test_mt_encrypted, test_leave_running_twice,
          test_restore_pid_taken, test_restore_missing_image, test_restore_corrupt_core, test_dump_killed,
          test_not_root, test_restore_attached, test_dump_clone_vm_refused,
-         test_clone_vm_python, test_dump_epoll_siblings_refused]
+         test_clone_vm_python, test_dump_epoll_nested_handed_refused]
 
 
 def main():
