@@ -1,13 +1,11 @@
 // XTS-AES-256 and AES-256-GMAC with VAES and VPCLMULQDQ (see aes-x86.h).
 //
-// Every function that uses the instructions carries the target attribute, so this file is
-// built with the project's usual flags and nothing here runs unless have_vaes() said yes.
+// Every function that uses the instructions carries X86_TARGET (aes-x86.h).
 #include "aes-x86.h"
 
 #include <immintrin.h>
 #include <string.h>
 
-#define X86_TARGET __attribute__((target("aes,pclmul,avx2,vaes,vpclmulqdq")))
 
 namespace criu::crypto::x86 {
 
@@ -262,33 +260,45 @@ X86_TARGET inline __m128i multiply(__m128i a, __m128i b)
 	return reduce(_mm_xor_si128(hi, _mm_srli_si128(mid, 8)), _mm_xor_si128(lo, _mm_slli_si128(mid, 8)));
 }
 
-// x = (x + d1) H^16 + d2 H^15 + ... + d16 H for the next 256 bytes at p: eight 256-bit
-// registers of two blocks each, all products summed unreduced, one reduction. Only the first
-// register waits for the previous reduction. Karatsuba: three carry-less products per block
-// (lo, hi, and (d_lo + d_hi)(h_lo + h_hi), whose sum with lo and hi is the middle term), the
-// multiplier being what bounds GHASH here.
-X86_TARGET inline __m128i ghash16(__m128i x, const uint8_t *p, const uint8_t (&hpow)[8][32],
-				  const uint8_t (&hsum)[8][32])
+// GHASH of 256 bytes at p, folded into x: x = (x + d1) H^16 + d2 H^15 + ... + d16 H, eight
+// 256-bit registers of two blocks each, all products summed unreduced, one reduction. Only the
+// first register waits for the previous reduction. Karatsuba: three carry-less products per
+// block (lo, hi, and (d_lo + d_hi)(h_lo + h_hi), whose sum with lo and hi is the middle term),
+// the multiplier being what bounds GHASH here.
+// One register of the sum: d (two blocks, the first also
+// carrying x when i is 0) times (H^(16-2i), H^(15-2i)), added to lo, mid and hi unreduced.
+X86_TARGET inline void ghash_step(int i, const uint8_t *p, __m128i x, const uint8_t (&hpow)[8][32],
+				  const uint8_t (&hsum)[8][32], __m256i &lo, __m256i &mid, __m256i &hi)
 {
-	__m256i lo = _mm256_setzero_si256(), mid = lo, hi = lo;
-#pragma GCC unroll 8
-	for (int i = 7; i >= 0; i--) {
-		__m256i d = reverse_bytes(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(p + 32 * i)));
-		if (i == 0)
-			d = _mm256_xor_si256(d, _mm256_set_m128i(_mm_setzero_si128(), x));
-		__m256i h = _mm256_load_si256(reinterpret_cast<const __m256i *>(hpow[i]));
-		__m256i k = _mm256_load_si256(reinterpret_cast<const __m256i *>(hsum[i]));
-		lo = _mm256_xor_si256(lo, _mm256_clmulepi64_epi128(d, h, 0x00));
-		hi = _mm256_xor_si256(hi, _mm256_clmulepi64_epi128(d, h, 0x11));
-		__m256i dsum = _mm256_xor_si256(d, _mm256_shuffle_epi32(d, 0x4e));
-		mid = _mm256_xor_si256(mid, _mm256_clmulepi64_epi128(dsum, k, 0x00));
-	}
+	__m256i d = reverse_bytes(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(p + 32 * i)));
+	if (i == 0)
+		d = _mm256_xor_si256(d, _mm256_set_m128i(_mm_setzero_si128(), x));
+	__m256i h = _mm256_load_si256(reinterpret_cast<const __m256i *>(hpow[i]));
+	__m256i k = _mm256_load_si256(reinterpret_cast<const __m256i *>(hsum[i]));
+	lo = _mm256_xor_si256(lo, _mm256_clmulepi64_epi128(d, h, 0x00));
+	hi = _mm256_xor_si256(hi, _mm256_clmulepi64_epi128(d, h, 0x11));
+	__m256i dsum = _mm256_xor_si256(d, _mm256_shuffle_epi32(d, 0x4e));
+	mid = _mm256_xor_si256(mid, _mm256_clmulepi64_epi128(dsum, k, 0x00));
+}
+
+X86_TARGET inline __m128i ghash_reduce(__m256i lo, __m256i mid, __m256i hi)
+{
 	mid = _mm256_xor_si256(mid, _mm256_xor_si256(lo, hi));
 	lo = _mm256_xor_si256(lo, _mm256_bslli_epi128(mid, 8));
 	hi = _mm256_xor_si256(hi, _mm256_bsrli_epi128(mid, 8));
 	__m128i lo1 = _mm_xor_si128(_mm256_castsi256_si128(lo), _mm256_extracti128_si256(lo, 1));
 	__m128i hi1 = _mm_xor_si128(_mm256_castsi256_si128(hi), _mm256_extracti128_si256(hi, 1));
 	return reduce(hi1, lo1);
+}
+
+X86_TARGET inline __m128i ghash16(__m128i x, const uint8_t *p, const uint8_t (&hpow)[8][32],
+				  const uint8_t (&hsum)[8][32])
+{
+	__m256i lo = _mm256_setzero_si256(), mid = lo, hi = lo;
+#pragma GCC unroll 8
+	for (int i = 7; i >= 0; i--)
+		ghash_step(i, p, x, hpow, hsum, lo, mid, hi);
+	return ghash_reduce(lo, mid, hi);
 }
 
 X86_TARGET inline __m128i load_block(const uint8_t *p)
@@ -356,32 +366,6 @@ X86_TARGET void GmacVpclmul::finish(__m128i x, size_t len, const uint8_t nonce[1
 }
 
 namespace {
-
-// One register of GHASH's sixteen-block sum (see ghash16): d (two blocks, the first also
-// carrying x when i is 0) times (H^(16-2i), H^(15-2i)), added to lo, mid and hi unreduced.
-X86_TARGET inline void ghash_step(int i, const uint8_t *p, __m128i x, const uint8_t (&hpow)[8][32],
-				  const uint8_t (&hsum)[8][32], __m256i &lo, __m256i &mid, __m256i &hi)
-{
-	__m256i d = reverse_bytes(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(p + 32 * i)));
-	if (i == 0)
-		d = _mm256_xor_si256(d, _mm256_set_m128i(_mm_setzero_si128(), x));
-	__m256i h = _mm256_load_si256(reinterpret_cast<const __m256i *>(hpow[i]));
-	__m256i k = _mm256_load_si256(reinterpret_cast<const __m256i *>(hsum[i]));
-	lo = _mm256_xor_si256(lo, _mm256_clmulepi64_epi128(d, h, 0x00));
-	hi = _mm256_xor_si256(hi, _mm256_clmulepi64_epi128(d, h, 0x11));
-	__m256i dsum = _mm256_xor_si256(d, _mm256_shuffle_epi32(d, 0x4e));
-	mid = _mm256_xor_si256(mid, _mm256_clmulepi64_epi128(dsum, k, 0x00));
-}
-
-X86_TARGET inline __m128i ghash_reduce(__m256i lo, __m256i mid, __m256i hi)
-{
-	mid = _mm256_xor_si256(mid, _mm256_xor_si256(lo, hi));
-	lo = _mm256_xor_si256(lo, _mm256_bslli_epi128(mid, 8));
-	hi = _mm256_xor_si256(hi, _mm256_bsrli_epi128(mid, 8));
-	__m128i lo1 = _mm_xor_si128(_mm256_castsi256_si128(lo), _mm256_extracti128_si256(lo, 1));
-	__m128i hi1 = _mm_xor_si128(_mm256_castsi256_si128(hi), _mm256_extracti128_si256(hi, 1));
-	return reduce(hi1, lo1);
-}
 
 // XTS of 16 blocks from in to out, and GHASH of the 256 bytes at hashed, folded into x. The
 // GHASH steps sit between the AES rounds, in program order: the core's schedulers then hold

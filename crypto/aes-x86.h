@@ -19,6 +19,10 @@
 
 #include <immintrin.h>
 
+// On every function that uses the instructions: this code is built with the project's usual
+// flags, and nothing of it runs unless have_vaes() said yes.
+#define X86_TARGET __attribute__((target("aes,pclmul,avx2,vaes,vpclmulqdq")))
+
 namespace criu::crypto::x86 {
 
 // Whether the CPU (and the kernel, for the AVX registers) has AES-NI, PCLMULQDQ, AVX2, VAES and
@@ -60,9 +64,7 @@ public:
 
 private:
 	friend class PagesVaes;
-	__attribute__((target("aes,pclmul,avx2,vaes,vpclmulqdq"))) void finish(__m128i x, size_t len,
-									      const uint8_t nonce[12],
-									      uint8_t out[16]) const;
+	X86_TARGET void finish(__m128i x, size_t len, const uint8_t nonce[12], uint8_t out[16]) const;
 
 	AesRoundKeys enc_;
 	alignas(32) uint8_t hpow_[8][32]; // (H^16, H^15), (H^14, H^13), ..., (H^2, H^1), byte-reflected
@@ -73,6 +75,8 @@ private:
 // XTS-AES-256 and the AES-256-GMAC tag of the ciphertext in one pass over each page, the nonce
 // being the tweak's first 12 bytes (as PageCipher makes them): the AES units encrypt while the
 // carry-less multiplier hashes. len is a multiple of 256 (pages); in and out may be the same.
+// The tweaks (the tweak key's encryption of the page's tweak, and its multiples) are wiped
+// where this code keeps them; copies the compiler spills to the stack are not.
 class PagesVaes {
 public:
 	PagesVaes(const uint8_t xts_key[64], const uint8_t tag_key[32]);

@@ -44,6 +44,14 @@ bool use_x86(PageCipherImpl impl)
 	return impl == PageCipherImpl::Fastest && have;
 }
 
+// XTS with key1 == key2 is not XTS (IEEE 1619 requires them apart).
+Result<> check_xts_key(std::span<const uint8_t, 64> key)
+{
+	if (gnutls_memcmp(key.data(), key.data() + 32, 32) == 0)
+		return fail(EINVAL, "XTS key has two equal halves");
+	return {};
+}
+
 // Data units are whole 16-byte blocks (pages are): no ciphertext stealing.
 Result<> check_unit(size_t bytes)
 {
@@ -72,8 +80,7 @@ Xts::~Xts() = default;
 
 Result<Xts> Xts::create(std::span<const uint8_t, 64> key, PageCipherImpl impl_kind)
 {
-	if (gnutls_memcmp(key.data(), key.data() + 32, 32) == 0)
-		return fail(EINVAL, "XTS key has two equal halves");
+	TRY(check_xts_key(key));
 	auto impl = std::make_unique<Impl>();
 	if (use_x86(impl_kind)) {
 		impl->x86 = std::make_unique<x86::XtsVaes>(key.data());
@@ -178,8 +185,7 @@ Result<PageCipher> PageCipher::create(const Keyring &kr, PageCipherImpl impl)
 	const DerivedKeys &keys = kr.keys();
 	auto i = std::make_unique<Impl>();
 	if (use_x86(impl)) {
-		if (gnutls_memcmp(keys.xts.data(), keys.xts.data() + 32, 32) == 0)
-			return fail(EINVAL, "XTS key has two equal halves");
+		TRY(check_xts_key(keys.xts));
 		i->x86 = std::make_unique<x86::PagesVaes>(keys.xts.data(), keys.page_tag.data());
 	} else {
 		i->xts.emplace(TRY(Xts::create(keys.xts, impl)));
@@ -209,18 +215,26 @@ Result<> PageCipher::open(uint32_t pages_id, uint64_t first_page, std::span<uint
 			  std::span<const uint8_t> tags)
 {
 	uint64_t n = TRY(count_pages(first_page, pages.size(), tags.size()));
-	// Each group is verified before it is decrypted, so that a bad one stays as it was.
+	return open_groups(pages_id, first_page, n, pages, tags, pages);
+}
+
+// Each group of eight pages is verified, then decrypted while it is still in the core's L1
+// cache: a bad group (in place: stays as it was) and those after it are not written.
+Result<> PageCipher::open_groups(uint32_t pages_id, uint64_t first_page, uint64_t n, std::span<const uint8_t> sealed,
+				 std::span<const uint8_t> tags, std::span<uint8_t> out)
+{
 	constexpr uint64_t kGroup = 8;
 	for (uint64_t g = 0; g < n; g += kGroup) {
 		uint64_t end = std::min(n, g + kGroup);
-		TRY(verify(pages_id, first_page, g, end, pages, tags));
+		TRY(verify(pages_id, first_page, g, end, sealed, tags));
 		for (uint64_t i = g; i < end; i++) {
-			auto page = pages.subspan(i * kPageSize, kPageSize);
 			auto tweak = page_tweak(pages_id, first_page + i);
+			auto in = sealed.subspan(i * kPageSize, kPageSize);
+			auto to = out.subspan(i * kPageSize, kPageSize);
 			if (impl_->x86)
-				impl_->x86->xts().decrypt(tweak.data(), page.data(), page.data(), kPageSize);
+				impl_->x86->xts().decrypt(tweak.data(), in.data(), to.data(), kPageSize);
 			else
-				TRY(impl_->xts->decrypt(tweak, page));
+				TRY(impl_->xts->decrypt(tweak, in, to));
 		}
 	}
 	return {};
@@ -262,16 +276,7 @@ Result<> PageCipher::open(uint32_t pages_id, uint64_t first_page, std::span<cons
 		}
 		return {};
 	}
-	// A group of pages is verified, then decrypted while it is still in the core's L1 cache.
-	constexpr uint64_t kGroup = 8;
-	for (uint64_t g = 0; g < n; g += kGroup) {
-		uint64_t end = std::min(n, g + kGroup);
-		TRY(verify(pages_id, first_page, g, end, sealed, tags));
-		for (uint64_t i = g; i < end; i++)
-			TRY(impl_->xts->decrypt(page_tweak(pages_id, first_page + i), sealed.subspan(i * kPageSize, kPageSize),
-						out.subspan(i * kPageSize, kPageSize)));
-	}
-	return {};
+	return open_groups(pages_id, first_page, n, sealed, tags, out);
 }
 
 } // namespace criu::crypto

@@ -13,7 +13,7 @@ namespace criu::bench {
 
 namespace {
 
-constexpr long kIters = 2'000'000;
+constexpr long kIters = 8'000'000;
 
 double thread_seconds()
 {

@@ -11,7 +11,7 @@ struct UnitRates {
 	double mix;        // bytes per second through both at the page cipher's mix (14 : 3)
 };
 
-// Best of rounds runs of about 50 ms each; thread CPU time.
+// Best of rounds runs of 10-150 ms each; thread CPU time.
 UnitRates measure_unit_rates(int rounds);
 
 } // namespace criu::bench

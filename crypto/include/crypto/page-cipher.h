@@ -3,7 +3,8 @@
 // The tweak of page i of pages image N is (u64 LE i, u32 LE N, u32 0), so every page
 // decrypts on its own and equal pages encrypt differently; ciphertext is as long as plaintext.
 // Each page also gets a 16-byte AES-256-GMAC tag (separate key, nonce = the first 12 bytes of
-// the tweak) over its ciphertext, stored outside the pages image and checked before decrypting.
+// the tweak) over its ciphertext, stored outside the pages image and checked before the page is
+// used.
 // Sealing a page is deterministic: the same plaintext at the same (pages image, index) gives the
 // same ciphertext and tag. So one checkpoint's keys must never seal two different contents at the
 // same (pages_id, page index): that would reuse a GMAC nonce.
@@ -65,12 +66,12 @@ public:
 	// neither that page nor any in its group of eight or after it has been decrypted.
 	[[nodiscard]] Result<> open(uint32_t pages_id, uint64_t first_page, std::span<uint8_t> pages,
 				    std::span<const uint8_t> tags);
-	// The same from sealed into out (the same size): restore reads the sealed pages into a small
-	// buffer that stays in cache and decrypts them straight into the restored memory. Where
-	// each page is hashed and decrypted in one pass (VAES), a page with a bad tag is zeroed in
-	// out and those after it are not written; otherwise (GnuTLS) as the in-place open, its
-	// group of eight and those after are not written. Either way out holds no plaintext of a
-	// page that failed.
+	// The same from sealed into out (the same size; disjoint, or the same buffer): restore
+	// reads the sealed pages into a small buffer that stays in cache and decrypts them
+	// straight into the restored memory. Where each page is hashed and decrypted in one pass
+	// (VAES), a page with a bad tag is zeroed in out and those after it are not written;
+	// otherwise (GnuTLS) as the in-place open, its group of eight and those after are not
+	// written. Either way out holds no plaintext of a page that failed.
 	[[nodiscard]] Result<> open(uint32_t pages_id, uint64_t first_page, std::span<const uint8_t> sealed,
 				    std::span<const uint8_t> tags, std::span<uint8_t> out);
 
@@ -84,6 +85,10 @@ private:
 	// Checks the tags of pages [from, to) of sealed (EBADMSG naming the first bad one).
 	[[nodiscard]] Result<> verify(uint32_t pages_id, uint64_t first_page, uint64_t from, uint64_t to,
 				      std::span<const uint8_t> sealed, std::span<const uint8_t> tags);
+	// Opens n pages a group of eight at a time: verified, then decrypted.
+	[[nodiscard]] Result<> open_groups(uint32_t pages_id, uint64_t first_page, uint64_t n,
+					   std::span<const uint8_t> sealed, std::span<const uint8_t> tags,
+					   std::span<uint8_t> out);
 	std::unique_ptr<Impl> impl_;
 };
 

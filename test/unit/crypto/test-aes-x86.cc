@@ -161,7 +161,7 @@ TEST_CASE("PageCipher in one pass with VAES seals and opens as GnuTLS does", "[a
 	CHECK(b == plain);
 }
 
-TEST_CASE("XTS and GMAC in one pass equal the two apart, for every length of whole 256 bytes", "[aes-x86]")
+TEST_CASE("XTS and GMAC in one pass equal the two apart, for 256 bytes to 10 KiB", "[aes-x86]")
 {
 	if (skip_without_vaes())
 		return;
@@ -173,11 +173,14 @@ TEST_CASE("XTS and GMAC in one pass equal the two apart, for every length of who
 	REQUIRE(xts.has_value());
 	REQUIRE(gmac.has_value());
 	x86::GmacVpclmul fast_gmac(tag_key.data());
-	for (size_t len : {256, 512, 768, 4096, 8192}) {
+	for (size_t len = 256; len <= 40 * 256; len += 256) {
 		INFO(len << " bytes");
 		auto tweak = random_array<16>();
+		if (len % 1024 == 0) // the tweak's top bits set: every step of its advance folds
+			std::fill(tweak.begin(), tweak.end(), 0xff);
 		auto plain = random_bytes(len);
-		// Sealed apart: GnuTLS's XTS, then the tag of the ciphertext (GnuTLS's for a page).
+		// Sealed apart: GnuTLS's XTS, then the tag of the ciphertext (GnuTLS's for a page; for
+		// other lengths the two-pass GMAC, checked against GnuTLS above).
 		auto sealed = plain;
 		REQUIRE(xts->encrypt(tweak, sealed).has_value());
 		std::array<uint8_t, kPageTagSize> want;

@@ -128,6 +128,27 @@ TEST_CASE("Pages open from one buffer into another, with both implementations", 
 	}
 }
 
+TEST_CASE("In place, the groups before a bad page are opened and the rest stay sealed", "[pages]")
+{
+	for (PageCipherImpl impl : {PageCipherImpl::Fastest, PageCipherImpl::Gnutls}) {
+		auto made = PageCipher::create(keyring(), impl);
+		REQUIRE(made.has_value());
+		const Bytes plain = make_pages(20);
+		SealedPages s = seal(*made, 6, 30, plain);
+		Bytes pages = s.pages;
+		pages[11 * kPageSize + 100] ^= 0x01;
+		const Bytes sealed = pages;
+		auto r = made->open(6, 30, pages, s.tags);
+		REQUIRE_FALSE(r.has_value());
+		CHECK(r.error().message() == "page 41 of pages-6.img: bad tag");
+		auto pages_of = [](const Bytes &b, size_t from, size_t to) {
+			return Bytes(b.begin() + ptrdiff_t(from * kPageSize), b.begin() + ptrdiff_t(to * kPageSize));
+		};
+		CHECK(pages_of(pages, 0, 8) == pages_of(plain, 0, 8));
+		CHECK(pages_of(pages, 8, 20) == pages_of(sealed, 8, 20));
+	}
+}
+
 TEST_CASE("Equal pages encrypt differently at other indices and in other images", "[pages]")
 {
 	PageCipher pc = cipher();
