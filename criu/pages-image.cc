@@ -179,12 +179,15 @@ Result<> PagesReader::read(uint64_t first, std::span<uint8_t> dst)
 Result<> PagesReader::read_sealed(uint64_t first, std::span<uint8_t> dst)
 {
 	constexpr uint64_t kChunk = 16;
-	if (bounce_.empty())
-		bounce_.resize(kChunk * kPageSize);
+	if (!bounce_) {
+		bounce_.reset(static_cast<uint8_t *>(aligned_alloc(kPageSize, kChunk * kPageSize)));
+		if (!bounce_)
+			return fail(ENOMEM, "{}: no memory for a buffer of {} pages", name_, kChunk);
+	}
 	uint64_t n = dst.size() / kPageSize;
 	for (uint64_t done = 0; done < n;) {
 		uint64_t page = first + done, cnt = std::min(kChunk, n - done);
-		std::span<uint8_t> sealed(bounce_.data(), cnt * kPageSize);
+		std::span<uint8_t> sealed(bounce_.get(), cnt * kPageSize);
 		size_t got = TRY_CTX(xio::pread_full(fd_.borrow(), std::as_writable_bytes(sealed), off_t(page * kPageSize)),
 				     "{}", name_);
 		if (got != sealed.size())

@@ -5,6 +5,7 @@
 
 #include <sys/uio.h>
 
+#include <cstdlib>
 #include <memory>
 #include <optional>
 #include <span>
@@ -114,7 +115,14 @@ private:
 	const crypto::Keyring *keyring_ = nullptr; // null when plain
 	std::unique_ptr<crypto::PageCipher> cipher_;
 	std::shared_ptr<const Bytes> tags_; // kPageTagSize per page, dense
-	Bytes bounce_;                       // sealed pages on their way in (ciphertext only)
+	// Sealed pages on their way in (ciphertext only), page-aligned: the kernel copies the file's
+	// pages into it with REP MOVSB, which on AMD Zen 3 runs at a twentieth of its speed when
+	// source and destination are 1-31 bytes apart modulo 4 KiB (a malloc'd buffer may start
+	// 16 bytes into a page) and at about two thirds when they are not 32-byte apart.
+	struct FreeDeleter {
+		void operator()(uint8_t *p) const { free(p); }
+	};
+	std::unique_ptr<uint8_t, FreeDeleter> bounce_;
 };
 
 } // namespace criu
