@@ -121,16 +121,32 @@ bool HandedFiles::receives(uint32_t id, uint32_t files_id) const
 
 int HandedFiles::placeholder(uint32_t id) const { return pairs_.at(id).recv.get(); }
 
-Result<> HandedFiles::send(uint32_t id, int epfd) const
-{
+namespace {
+
+// What send and receive exchange: one byte, with room for one fd (SCM_RIGHTS).
+struct OneFdMsg {
 	char byte = 'e';
 	iovec iov{&byte, 1};
 	alignas(cmsghdr) char ctl[CMSG_SPACE(sizeof(int))] = {};
 	msghdr msg{};
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	msg.msg_control = ctl;
-	msg.msg_controllen = sizeof(ctl);
+
+	OneFdMsg()
+	{
+		msg.msg_iov = &iov;
+		msg.msg_iovlen = 1;
+		msg.msg_control = ctl;
+		msg.msg_controllen = sizeof(ctl);
+	}
+	OneFdMsg(const OneFdMsg &) = delete;
+	OneFdMsg &operator=(const OneFdMsg &) = delete;
+};
+
+} // namespace
+
+Result<> HandedFiles::send(uint32_t id, int epfd) const
+{
+	OneFdMsg m;
+	msghdr &msg = m.msg;
 	cmsghdr *c = CMSG_FIRSTHDR(&msg);
 	c->cmsg_level = SOL_SOCKET;
 	c->cmsg_type = SCM_RIGHTS;
@@ -145,14 +161,8 @@ Result<> HandedFiles::send(uint32_t id, int epfd) const
 
 Result<UniqueFd> HandedFiles::receive(uint32_t id) const
 {
-	char byte;
-	iovec iov{&byte, 1};
-	alignas(cmsghdr) char ctl[CMSG_SPACE(sizeof(int))] = {};
-	msghdr msg{};
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	msg.msg_control = ctl;
-	msg.msg_controllen = sizeof(ctl);
+	OneFdMsg m;
+	msghdr &msg = m.msg;
 	ssize_t n;
 	do // a new fd of the file each time, the message stays for the next receiver
 		n = recvmsg(pairs_.at(id).recv.get(), &msg, MSG_PEEK | MSG_CMSG_CLOEXEC);
